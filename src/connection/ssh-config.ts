@@ -1,0 +1,236 @@
+import { readFile } from 'node:fs/promises';
+import { PlayError, type SourcePos } from '../errors.js';
+
+/**
+ * OpenSSH's wildcard match (match.c): `*` is any run of characters, `?` exactly one.
+ * Host names compare case-insensitively, as ssh lowercases them before matching.
+ */
+export function matchPattern(pattern: string, text: string): boolean {
+  const p = pattern.toLowerCase();
+  const t = text.toLowerCase();
+  // Iterative glob with single-star backtracking: linear in practice, no regex built from user input.
+  let pi = 0;
+  let ti = 0;
+  let starAt = -1;
+  let resumeAt = 0;
+  while (ti < t.length) {
+    if (pi < p.length && (p[pi] === '?' || p[pi] === t[ti])) {
+      pi++;
+      ti++;
+    } else if (pi < p.length && p[pi] === '*') {
+      starAt = pi++;
+      resumeAt = ti;
+    } else if (starAt >= 0) {
+      pi = starAt + 1;
+      ti = ++resumeAt;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.length && p[pi] === '*') pi++;
+  return pi === p.length;
+}
+
+/**
+ * A list of patterns, some negated with `!`, as in `Host` lines and known_hosts host fields:
+ * a matching negated pattern rules the host out whatever else matches.
+ */
+export function matchPatternList(patterns: readonly string[], text: string): boolean {
+  let matched = false;
+  for (const pattern of patterns) {
+    if (pattern.startsWith('!')) {
+      if (matchPattern(pattern.slice(1), text)) return false;
+    } else if (matchPattern(pattern, text)) {
+      matched = true;
+    }
+  }
+  return matched;
+}
+
+interface ConfigLine {
+  keyword: string;
+  args: string[];
+  pos: SourcePos;
+}
+
+/** A `Host` block; `patterns` is null for the lines before the first `Host`, which apply to every host. */
+interface ConfigBlock {
+  patterns: string[] | null;
+  /** `Match` blocks are not evaluated (except `Match all`): their options never apply. */
+  ignored: boolean;
+  lines: ConfigLine[];
+}
+
+export interface SshConfig {
+  file: string;
+  blocks: ConfigBlock[];
+}
+
+/** A value taken from the config, with where it was written (for error messages). */
+export interface Located<T> {
+  value: T;
+  pos: SourcePos;
+}
+
+/** The options play uses for one host, after `Host` matching (first obtained value wins). */
+export interface HostConfig {
+  hostName?: Located<string>;
+  port?: Located<number>;
+  user?: Located<string>;
+  /** Cumulative across matching blocks, in order, as ssh tries them. Tokens not yet expanded. */
+  identityFiles: Located<string>[];
+  /** `none` resolves to undefined. */
+  proxyJump?: Located<string>;
+}
+
+export function parseSshConfig(text: string, file: string): SshConfig {
+  const blocks: ConfigBlock[] = [{ patterns: null, ignored: false, lines: [] }];
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const trimmed = raw.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) return;
+    const col = raw.length - raw.trimStart().length + 1;
+    const pos: SourcePos = { file, line: index + 1, col };
+    const m = /^([A-Za-z][A-Za-z0-9]*)(?:\s*=\s*|\s+)(.*)$/.exec(trimmed);
+    if (!m) throw new PlayError(`bad ssh_config line '${trimmed}': expected 'Keyword value'`, pos);
+    const keyword = m[1]!.toLowerCase();
+    const args = splitArgs(m[2]!, pos);
+    if (keyword === 'host') {
+      if (args.length === 0) throw new PlayError('Host needs at least one pattern', pos);
+      blocks.push({ patterns: args, ignored: false, lines: [] });
+    } else if (keyword === 'match') {
+      const matchesAll = args.length === 1 && args[0]!.toLowerCase() === 'all';
+      blocks.push({ patterns: matchesAll ? ['*'] : [], ignored: !matchesAll, lines: [] });
+    } else {
+      blocks[blocks.length - 1]!.lines.push({ keyword, args, pos });
+    }
+  });
+  return { file, blocks };
+}
+
+/** Splits arguments on whitespace, keeping double-quoted strings together (as ssh's argv_split). */
+function splitArgs(text: string, pos: SourcePos): string[] {
+  const args: string[] = [];
+  const re = /"([^"]*)"|(\S+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    if (m[2]?.includes('"')) throw new PlayError(`unbalanced quote in ssh_config value '${text}'`, pos);
+    args.push(m[1] ?? m[2]!);
+  }
+  return args;
+}
+
+/** Options for `host` (the name as given to ssh, before `HostName`). */
+export function hostConfig(config: SshConfig, host: string): HostConfig {
+  const result: HostConfig = { identityFiles: [] };
+  let proxyJumpSeen = false;
+  for (const block of config.blocks) {
+    if (block.ignored) continue;
+    if (block.patterns !== null && !matchPatternList(block.patterns, host)) continue;
+    for (const { keyword, args, pos } of block.lines) {
+      const first = args[0];
+      if (first === undefined) throw new PlayError(`${keyword} needs a value`, pos);
+      switch (keyword) {
+        case 'hostname':
+          result.hostName ??= { value: first, pos };
+          break;
+        case 'port':
+          result.port ??= { value: parsePort(first, pos), pos };
+          break;
+        case 'user':
+          result.user ??= { value: first, pos };
+          break;
+        case 'identityfile':
+          result.identityFiles.push({ value: first, pos });
+          break;
+        case 'proxyjump':
+          if (!proxyJumpSeen && first.toLowerCase() !== 'none') result.proxyJump = { value: first, pos };
+          proxyJumpSeen = true;
+          break;
+      }
+    }
+  }
+  return result;
+}
+
+function parsePort(text: string, pos: SourcePos): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) {
+    throw new PlayError(`bad Port '${text}': expected a number from 1 to 65535`, pos);
+  }
+  return port;
+}
+
+/** Reads an ssh_config file; a missing file is an empty config, as for ssh. */
+export async function loadSshConfig(file: string): Promise<SshConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { file, blocks: [] };
+    throw err;
+  }
+  return parseSshConfig(text, file);
+}
+
+/** Values for ssh_config's `%` tokens (ssh_config(5) TOKENS). */
+export interface TokenValues {
+  /** %d: the local home directory (also what a leading `~` means). */
+  home: string;
+  /** %h: the remote host name, after HostName. */
+  hostName: string;
+  /** %n: the host name as given, before HostName. */
+  originalHost: string;
+  /** %p */
+  port: number;
+  /** %r */
+  remoteUser: string;
+  /** %u */
+  localUser: string;
+}
+
+/** Expands `~` and `%d %h %n %p %r %u %%` in a path such as IdentityFile. */
+export function expandPathTokens(value: string, tokens: TokenValues, pos: SourcePos): string {
+  const expanded = value.replace(/%(.?)/g, (_all, token: string) => {
+    switch (token) {
+      case '%':
+        return '%';
+      case 'd':
+        return tokens.home;
+      case 'h':
+        return tokens.hostName;
+      case 'n':
+        return tokens.originalHost;
+      case 'p':
+        return String(tokens.port);
+      case 'r':
+        return tokens.remoteUser;
+      case 'u':
+        return tokens.localUser;
+      default:
+        throw new PlayError(`unknown token '%${token}' in '${value}': expected one of %% %d %h %n %p %r %u`, pos);
+    }
+  });
+  if (expanded === '~') return tokens.home;
+  return expanded.startsWith('~/') ? tokens.home + expanded.slice(1) : expanded;
+}
+
+/** A `ProxyJump` hop: `[user@]host[:port]` or `ssh://[user@]host[:port]`. */
+export interface JumpHost {
+  host: string;
+  port?: number;
+  user?: string;
+}
+
+export function parseJumpHosts(value: string, pos: SourcePos): JumpHost[] {
+  return value.split(',').map((item) => {
+    const spec = item.startsWith('ssh://') ? item.slice('ssh://'.length) : item;
+    const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:@]+)(?::(\d+))?$/.exec(spec);
+    if (!m) throw new PlayError(`bad ProxyJump '${item}': expected [user@]host[:port]`, pos);
+    const host = m[2]!.replace(/^\[(.*)\]$/, '$1');
+    return {
+      host,
+      ...(m[1] !== undefined ? { user: m[1] } : {}),
+      ...(m[3] !== undefined ? { port: parsePort(m[3], pos) } : {}),
+    };
+  });
+}

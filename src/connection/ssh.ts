@@ -1,0 +1,739 @@
+import { constants as osConstants, homedir, userInfo } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import ssh2 from 'ssh2';
+import type {
+  AnyAuthMethod,
+  AuthenticationType,
+  ClientChannel,
+  ConnectConfig,
+  ParsedKey,
+  ServerHostKeyAlgorithm,
+} from 'ssh2';
+import {
+  checkHostKey,
+  fingerprint,
+  knownHostName,
+  knownKeyTypes,
+  loadKnownHosts,
+  recordHostKey,
+  blobKeyType,
+  type KnownHostEntry,
+} from './known-hosts.js';
+import { putViaExec } from './put.js';
+import { buildCommandLine } from './shell.js';
+import {
+  expandPathTokens,
+  hostConfig,
+  loadSshConfig,
+  parseJumpHosts,
+  type HostConfig,
+  type SshConfig,
+  type TokenValues,
+} from './ssh-config.js';
+import {
+  UnreachableError,
+  type Connection,
+  type ExecOptions,
+  type ExecResult,
+  type PutOptions,
+  type PutResult,
+} from './types.js';
+
+const { Client, utils } = ssh2;
+type SshClient = InstanceType<typeof Client>;
+
+/** What an SSH connection needs to know about one host. */
+export interface SshSettings {
+  /** The inventory name, used in messages and errors. */
+  host: string;
+  /** Where to connect (ansible_host); ~/.ssh/config `Host` blocks match this name. */
+  hostname: string;
+  port?: number;
+  user?: string;
+  /** Tried first, before ~/.ssh/config IdentityFile entries and the agent. */
+  privateKeyFiles?: string[];
+  password?: string;
+  /** Default: ~/.ssh/known_hosts, /etc/ssh/ssh_known_hosts. */
+  knownHostsFiles?: string[];
+  /** Record keys of hosts not yet known (OpenSSH's StrictHostKeyChecking=accept-new). */
+  acceptNewHostKeys?: boolean;
+  /** Default 10 s; covers TCP connect, key exchange and authentication. */
+  connectTimeoutMs?: number;
+  /** Default ~/.ssh/config. */
+  sshConfigFile?: string;
+  /** The local home directory for `~`, `%d` and default files. Default: os.homedir(). */
+  homeDir?: string;
+  /** The ssh-agent socket. Default: $SSH_AUTH_SOCK; '' disables the agent. */
+  agentSocket?: string;
+  /** Concurrent commands per connection. Default 10 (OpenSSH's MaxSessions); lowered if the server refuses. */
+  maxSessions?: number;
+  /** SSH keepalive interval. Default 15 s; three unanswered keepalives drop the connection. */
+  keepaliveIntervalMs?: number;
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_SESSIONS = 10;
+const DEFAULT_KEEPALIVE_MS = 15_000;
+const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+const RECONNECT_FIRST_DELAY_MS = 500;
+const RECONNECT_MAX_DELAY_MS = 5_000;
+const CLOSE_GRACE_MS = 2_000;
+/** ssh2's host key algorithms, in its order; reordered so types already in known_hosts come first. */
+const HOST_KEY_ALGORITHMS: ServerHostKeyAlgorithm[] = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+];
+
+/** The host key was refused (unknown, changed or revoked): retrying cannot help, so reconnect stops at once. */
+export class HostKeyError extends UnreachableError {
+  constructor(message: string, host: string) {
+    super(message, host);
+    this.name = 'HostKeyError';
+  }
+}
+
+/** One machine on the way to the target: the ProxyJump hosts, then the target itself. */
+interface Hop {
+  /** How messages name this hop, e.g. "root@10.0.0.5 port 2222". */
+  label: string;
+  address: string;
+  port: number;
+  user: string;
+  keyFiles: KeyFile[];
+  password?: string;
+}
+
+interface KeyFile {
+  path: string;
+  /** Default identities are skipped silently when absent; named ones are reported. */
+  optional: boolean;
+}
+
+/** An open chain of SSH clients (jump hosts first) and the commands running over it. */
+class LiveSession {
+  /** Callbacks of running commands, told when the connection is lost. */
+  readonly running = new Set<(reason: string) => void>();
+  lostReason?: string;
+
+  constructor(
+    readonly chain: OpenHop[],
+    readonly user: string,
+    private readonly onLost: (session: LiveSession) => void,
+  ) {
+    for (const hop of chain) {
+      hop.client.on('close', () => this.lose(hop.lastError()?.message ?? 'the server closed the connection'));
+    }
+  }
+
+  get client(): SshClient {
+    return this.chain[this.chain.length - 1]!.client;
+  }
+
+  lose(reason: string): void {
+    if (this.lostReason !== undefined) return;
+    this.lostReason = reason;
+    this.onLost(this);
+    for (const notify of [...this.running]) notify(reason);
+  }
+
+  async end(): Promise<void> {
+    this.lose('the connection was closed');
+    await endClients(this.chain);
+  }
+}
+
+interface OpenHop {
+  client: SshClient;
+  /** The last error the client reported after it was ready (why it closed). */
+  lastError(): Error | undefined;
+  isClosed(): boolean;
+}
+
+/** Fair counting semaphore over the server's session channels. */
+class SessionSlots {
+  private inUse = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private limit: number) {}
+
+  get busy(): number {
+    return this.inUse;
+  }
+
+  acquire(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.pump();
+    });
+  }
+
+  release(): void {
+    this.inUse--;
+    this.pump();
+  }
+
+  /** The server refused a channel with this many open: it allows fewer. */
+  lowerLimitTo(limit: number): void {
+    this.limit = Math.max(1, limit);
+  }
+
+  private pump(): void {
+    while (this.inUse < this.limit && this.waiting.length > 0) {
+      this.inUse++;
+      this.waiting.shift()!();
+    }
+  }
+}
+
+const SESSION_REFUSED = Symbol('session refused');
+
+/**
+ * `Connection` over SSH (ssh2): one connection per host for the whole run, every command on its
+ * own session channel, many at once. No pty, no env requests, no SFTP: one channel per command.
+ */
+export class SshConnection implements Connection {
+  readonly transport = 'ssh';
+  private live?: LiveSession;
+  private connecting?: Promise<LiveSession>;
+  private readonly slots: SessionSlots;
+
+  constructor(private readonly settings: SshSettings) {
+    this.slots = new SessionSlots(settings.maxSessions ?? DEFAULT_MAX_SESSIONS);
+  }
+
+  get host(): string {
+    return this.settings.host;
+  }
+
+  private get connectTimeoutMs(): number {
+    return this.settings.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  }
+
+  async connect(): Promise<void> {
+    await this.session();
+  }
+
+  /** The open session, connecting first if there is none (also after the connection was lost). */
+  private session(timeoutMs = this.connectTimeoutMs): Promise<LiveSession> {
+    if (this.live) return Promise.resolve(this.live);
+    this.connecting ??= this.open(timeoutMs).finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async open(timeoutMs: number): Promise<LiveSession> {
+    const home = this.settings.homeDir ?? homedir();
+    const config = await loadSshConfig(this.settings.sshConfigFile ?? join(home, '.ssh', 'config'));
+    const hops = planHops(this.settings, config, home);
+    const knownHostsFiles = (
+      this.settings.knownHostsFiles ?? [join(home, '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts']
+    ).map((file) => expandHome(file, home));
+    const knownHosts = await loadKnownHosts(knownHostsFiles);
+    const agentSocket = await usableAgentSocket(this.settings.agentSocket ?? process.env.SSH_AUTH_SOCK ?? '');
+    const chain: OpenHop[] = [];
+    try {
+      for (const [index, hop] of hops.entries()) {
+        const previous = chain[index - 1];
+        const isTarget = index === hops.length - 1;
+        const describe = isTarget ? hop.label : `jump host ${hop.label} (ProxyJump)`;
+        const sock = previous ? await forwardTo(previous.client, hop, describe, timeoutMs, this.host) : undefined;
+        chain.push(
+          await connectHop(hop, {
+            inventoryHost: this.host,
+            describe,
+            sock,
+            timeoutMs,
+            knownHosts,
+            knownHostsFiles,
+            acceptNew: this.settings.acceptNewHostKeys ?? false,
+            agentSocket,
+            keepaliveMs: this.settings.keepaliveIntervalMs ?? DEFAULT_KEEPALIVE_MS,
+          }),
+        );
+      }
+    } catch (err) {
+      await endClients(chain);
+      throw err;
+    }
+    const live = new LiveSession(chain, hops[hops.length - 1]!.user, (lost) => {
+      if (this.live === lost) this.live = undefined;
+    });
+    this.live = live;
+    return live;
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const live = await this.session();
+    const { line, stdinPrefix } = buildCommandLine(command, options, live.user);
+    for (;;) {
+      await this.slots.acquire();
+      let outcome: ExecResult | typeof SESSION_REFUSED;
+      const openAtRefusal = this.slots.busy;
+      try {
+        outcome = await this.runOnChannel(live, line, stdinPrefix, options.stdin);
+      } finally {
+        this.slots.release();
+      }
+      if (outcome !== SESSION_REFUSED) return outcome;
+      if (openAtRefusal <= 1) {
+        throw new UnreachableError(`${this.host}: the SSH server refused to open a session channel`, this.host);
+      }
+      // The server's MaxSessions is below ours: use fewer channels from now on and queue again.
+      this.slots.lowerLimitTo(openAtRefusal - 1);
+    }
+  }
+
+  private runOnChannel(
+    live: LiveSession,
+    line: string,
+    stdinPrefix: string,
+    stdin: string | Buffer | undefined,
+  ): Promise<ExecResult | typeof SESSION_REFUSED> {
+    return new Promise((resolve, reject) => {
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      let rc: number | undefined;
+      let settled = false;
+      const result = (code: number): ExecResult => ({
+        rc: code,
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      });
+      const settle = (action: () => void): void => {
+        if (settled) return;
+        settled = true;
+        live.running.delete(onLost);
+        action();
+      };
+      const lostError = (reason: string): UnreachableError =>
+        new UnreachableError(`${this.host}: SSH connection lost while running a command: ${reason}`, this.host);
+      const onLost = (reason: string): void =>
+        settle(() => (rc !== undefined ? resolve(result(rc)) : reject(lostError(reason))));
+
+      if (live.lostReason !== undefined) return reject(lostError(live.lostReason));
+      live.running.add(onLost);
+      const onChannel = (err: (Error & { reason?: unknown }) | undefined, stream: ClientChannel): void => {
+        if (err) {
+          settle(() =>
+            live.lostReason !== undefined
+              ? reject(lostError(live.lostReason))
+              : err.reason !== undefined
+                ? resolve(SESSION_REFUSED)
+                : reject(new UnreachableError(`${this.host}: could not start a command: ${err.message}`, this.host)),
+          );
+          return;
+        }
+        stream.on('data', (d: Buffer) => stdout.push(d));
+        stream.stderr.on('data', (d: Buffer) => stderr.push(d));
+        stream.on('exit', (code: number | null, signal?: string) => {
+          rc = code ?? exitCodeForSignal(signal);
+        });
+        // The command may exit without reading its stdin; a late write is not an error.
+        stream.on('error', () => {});
+        stream.on('close', () => {
+          if (live.lostReason !== undefined && rc === undefined) return onLost(live.lostReason);
+          // No exit status at all: ssh itself reports 255 then.
+          settle(() => resolve(result(rc ?? 255)));
+        });
+        if (stdinPrefix) stream.write(stdinPrefix);
+        if (stdin !== undefined) stream.write(stdin);
+        stream.end();
+      };
+      try {
+        live.client.exec(line, onChannel);
+      } catch (err) {
+        live.lose((err as Error).message);
+      }
+    });
+  }
+
+  put(path: string, content: Buffer, options: PutOptions = {}): Promise<PutResult> {
+    return putViaExec(this, path, content, options);
+  }
+
+  async reconnect(deadline: number): Promise<void> {
+    await this.close();
+    let delay = RECONNECT_FIRST_DELAY_MS;
+    let lastError: Error | undefined;
+    for (;;) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      try {
+        await this.session(Math.min(this.connectTimeoutMs, remaining));
+        return;
+      } catch (err) {
+        if (err instanceof HostKeyError) throw err;
+        lastError = err as Error;
+      }
+      const pause = Math.min(delay, deadline - Date.now());
+      if (pause <= 0) break;
+      await new Promise((r) => setTimeout(r, pause));
+      delay = Math.min(delay * 2, RECONNECT_MAX_DELAY_MS);
+    }
+    const why = lastError ? `: ${lastError.message}` : '';
+    throw new UnreachableError(`${this.host}: could not reconnect before the deadline${why}`, this.host);
+  }
+
+  async close(): Promise<void> {
+    await this.connecting?.catch(() => undefined);
+    const live = this.live;
+    this.live = undefined;
+    await live?.end();
+  }
+}
+
+function exitCodeForSignal(signal: string | undefined): number {
+  const number = signal ? osConstants.signals[signal as keyof typeof osConstants.signals] : undefined;
+  return number === undefined ? 255 : 128 + number;
+}
+
+/** The hops to `settings.hostname`: its ProxyJump hosts (each configured by its own `Host` block), then itself. */
+function planHops(settings: SshSettings, config: SshConfig, home: string): Hop[] {
+  const explicitKeys = (settings.privateKeyFiles ?? []).map((path) => ({
+    path: expandHome(path, home),
+    optional: false,
+  }));
+  const target = hostConfig(config, settings.hostname);
+  const targetHop = makeHop(settings.hostname, target, home, {
+    port: settings.port,
+    user: settings.user,
+    keys: explicitKeys,
+    password: settings.password,
+  });
+  if (!target.proxyJump) return [targetHop];
+  const jumps = parseJumpHosts(target.proxyJump.value, target.proxyJump.pos).map((jump) =>
+    // ssh does not hand -i or the password to jump hosts; the explicit key is still offered to them,
+    // after the jump host's own identities, because inventories commonly use one key for both.
+    makeHop(jump.host, hostConfig(config, jump.host), home, { port: jump.port, user: jump.user, keys: [], fallbackKeys: explicitKeys }),
+  );
+  return [...jumps, targetHop];
+}
+
+function makeHop(
+  name: string,
+  config: HostConfig,
+  home: string,
+  given: { port?: number; user?: string; keys: KeyFile[]; fallbackKeys?: KeyFile[]; password?: string },
+): Hop {
+  const address = config.hostName ? config.hostName.value.replace(/%([%h])/g, (_m, t: string) => (t === 'h' ? name : '%')) : name;
+  const port = given.port ?? config.port?.value ?? 22;
+  const localUser = userInfo().username;
+  const user = given.user ?? config.user?.value ?? localUser;
+  const tokens: TokenValues = { home, hostName: address, originalHost: name, port, remoteUser: user, localUser };
+  const configured = config.identityFiles.map((f) => ({ path: expandPathTokens(f.value, tokens, f.pos), optional: false }));
+  let keyFiles = [...given.keys, ...configured, ...(given.fallbackKeys ?? [])];
+  // As ssh: the default identities are used only when no identity file is named anywhere.
+  if (keyFiles.length === 0) {
+    keyFiles = DEFAULT_IDENTITIES.map((file) => ({ path: join(home, '.ssh', file), optional: true }));
+  }
+  return {
+    label: `${user}@${address} port ${port}`,
+    address,
+    port,
+    user,
+    keyFiles: dedupeKeys(keyFiles),
+    ...(given.password !== undefined ? { password: given.password } : {}),
+  };
+}
+
+function dedupeKeys(keys: KeyFile[]): KeyFile[] {
+  const seen = new Set<string>();
+  return keys.filter((k) => !seen.has(k.path) && seen.add(k.path));
+}
+
+function expandHome(path: string, home: string): string {
+  if (path === '~') return home;
+  return path.startsWith('~/') ? home + path.slice(1) : path;
+}
+
+async function usableAgentSocket(path: string): Promise<string | undefined> {
+  if (!path) return undefined;
+  try {
+    return (await stat(path)).isSocket() ? path : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface LoadedKey {
+  path: string;
+  key: ParsedKey;
+}
+
+/** Reads and parses the hop's key files; those that cannot be used are explained in `problems`. */
+async function loadKeys(files: KeyFile[]): Promise<{ keys: LoadedKey[]; problems: string[] }> {
+  const keys: LoadedKey[] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    let data: Buffer;
+    try {
+      data = await readFile(file.path);
+    } catch (err) {
+      if (!file.optional) problems.push(`${file.path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      continue;
+    }
+    const parsed = utils.parseKey(data);
+    if (parsed instanceof Error) {
+      const encrypted = /passphrase|encrypted/i.test(parsed.message);
+      problems.push(
+        encrypted
+          ? `${file.path} (protected by a passphrase: add it to ssh-agent)`
+          : `${file.path} (${parsed.message})`,
+      );
+    } else if (!parsed.isPrivateKey()) {
+      problems.push(`${file.path} (not a private key)`);
+    } else {
+      keys.push({ path: file.path, key: parsed });
+    }
+  }
+  return { keys, problems };
+}
+
+interface AuthAttempt {
+  method: AnyAuthMethod;
+  /** The server must list this in "methods that can continue". */
+  needs: AuthenticationType;
+  label: string;
+}
+
+function authAttempts(hop: Hop, keys: LoadedKey[], agentSocket: string | undefined): AuthAttempt[] {
+  const username = hop.user;
+  const attempts: AuthAttempt[] = keys.map(({ path, key }) => ({
+    method: { type: 'publickey', username, key },
+    needs: 'publickey',
+    label: `key ${path} (${key.type})`,
+  }));
+  if (agentSocket) {
+    attempts.push({ method: { type: 'agent', username, agent: agentSocket }, needs: 'publickey', label: `ssh-agent ${agentSocket}` });
+  }
+  const password = hop.password;
+  if (password !== undefined) {
+    attempts.push({ method: { type: 'password', username, password }, needs: 'password', label: 'password' });
+    attempts.push({
+      method: {
+        type: 'keyboard-interactive',
+        username,
+        prompt: (_name, _instructions, _lang, prompts, finish) => finish(prompts.map(() => password)),
+      },
+      needs: 'keyboard-interactive',
+      label: 'password (keyboard-interactive)',
+    });
+  }
+  return attempts;
+}
+
+interface HopContext {
+  inventoryHost: string;
+  describe: string;
+  sock: Readable | undefined;
+  timeoutMs: number;
+  knownHosts: KnownHostEntry[];
+  knownHostsFiles: string[];
+  acceptNew: boolean;
+  agentSocket: string | undefined;
+  keepaliveMs: number;
+}
+
+async function connectHop(hop: Hop, ctx: HopContext): Promise<OpenHop> {
+  const { keys, problems } = await loadKeys(hop.keyFiles);
+  const attempts = authAttempts(hop, keys, ctx.agentSocket);
+  const host = ctx.inventoryHost;
+  if (attempts.length === 0) {
+    const unusable = problems.length ? ` Unusable keys: ${problems.join(', ')}.` : '';
+    throw new UnreachableError(
+      `${host}: no credentials for ${ctx.describe}: no private key found (set ansible_ssh_private_key_file or ` +
+        `--private-key), no ssh-agent (SSH_AUTH_SOCK) and no ansible_password.${unusable}`,
+      host,
+    );
+  }
+  const knownName = knownHostName(hop.address, hop.port);
+  const tried: string[] = [];
+  let serverAllows: string[] | undefined;
+  let hostKeyRefusal: HostKeyError | undefined;
+
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    let ready = false;
+    let closed = false;
+    let latestError: Error | undefined;
+    const fail = (err: Error): void => {
+      if (ready) return;
+      ready = true;
+      client.end();
+      reject(err);
+    };
+    client.on('error', (err: Error & { level?: string; code?: string }) => {
+      latestError = err;
+      // A missing or broken agent is not fatal: ssh2 goes on with the next method.
+      if (ready || err.level === 'agent') return;
+      fail(hostKeyRefusal ?? connectError(err, hop, ctx, tried, serverAllows, problems));
+    });
+    client.on('close', () => {
+      closed = true;
+      fail(hostKeyRefusal ?? new UnreachableError(`${host}: ssh to ${ctx.describe}: closed during setup`, host));
+    });
+    client.on('ready', () => {
+      if (ready) return;
+      ready = true;
+      resolve({ client, lastError: () => latestError, isClosed: () => closed });
+    });
+
+    const preferredTypes = knownKeyTypes(ctx.knownHosts, knownName);
+    const config: ConnectConfig = {
+      host: hop.address,
+      port: hop.port,
+      username: hop.user,
+      readyTimeout: ctx.timeoutMs,
+      keepaliveInterval: ctx.keepaliveMs,
+      keepaliveCountMax: 3,
+      ...(ctx.sock ? { sock: ctx.sock } : {}),
+      ...(preferredTypes.length ? { algorithms: { serverHostKey: preferHostKeyTypes(preferredTypes) } } : {}),
+      hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
+        verifyHostKey(key, knownName, hop, ctx).then(
+          () => verify(true),
+          (err: HostKeyError) => {
+            hostKeyRefusal = err;
+            verify(false);
+          },
+        );
+      },
+      authHandler: (methodsLeft, _partial, next) => {
+        // ssh2 passes null before the first attempt, despite its types.
+        if (methodsLeft) serverAllows = methodsLeft;
+        // Skip what the server no longer offers (e.g. keys when it only takes passwords).
+        let attempt = attempts.shift();
+        while (attempt && methodsLeft && !methodsLeft.includes(attempt.needs)) attempt = attempts.shift();
+        if (!attempt) return next(false as unknown as AuthenticationType); // ssh2: false ends authentication
+        tried.push(attempt.label);
+        next(attempt.method);
+      },
+    };
+    client.connect(config);
+    // Small packets (one per command) must not wait for Nagle's algorithm: it costs ~40 ms per exec.
+    client.setNoDelay(true);
+  });
+}
+
+function preferHostKeyTypes(knownTypes: string[]): ServerHostKeyAlgorithm[] {
+  const keyTypeOf = (algorithm: string) => (algorithm.startsWith('rsa-sha2-') ? 'ssh-rsa' : algorithm);
+  const known = (algorithm: string) => (knownTypes.includes(keyTypeOf(algorithm)) ? 0 : 1);
+  return [...HOST_KEY_ALGORITHMS].sort((a, b) => known(a) - known(b));
+}
+
+/** Resolves if the key may be trusted (recording it when new and allowed); rejects with the reason otherwise. */
+async function verifyHostKey(key: Buffer, knownName: string, hop: Hop, ctx: HopContext): Promise<void> {
+  const host = ctx.inventoryHost;
+  const type = blobKeyType(key);
+  const print = fingerprint(key);
+  const where = ctx.describe;
+  const verdict = checkHostKey(ctx.knownHosts, knownName, key);
+  switch (verdict.status) {
+    case 'known':
+      return;
+    case 'revoked':
+      throw new HostKeyError(
+        `${host}: the ${type} host key ${print} offered by ${where} is marked @revoked in ` +
+          `${verdict.entry.file}:${verdict.entry.line}; refusing to connect.`,
+        host,
+      );
+    case 'changed':
+      throw new HostKeyError(
+        `${host}: REMOTE HOST IDENTIFICATION HAS CHANGED for ${where}! The server offered the ${type} key ${print}, ` +
+          `but ${verdict.entry.file}:${verdict.entry.line} records a different ${type} key ` +
+          `(${fingerprint(verdict.entry.key)}). Someone could be intercepting the connection (man-in-the-middle), ` +
+          `or the host was reinstalled. play refuses to connect, even with --accept-new-host-keys. If the change ` +
+          `is expected, remove the old key with: ssh-keygen -R '${knownName}' -f ${verdict.entry.file}`,
+        host,
+      );
+    case 'unknown':
+      if (ctx.acceptNew) {
+        // As ssh's accept-new: a key that cannot be recorded is still accepted for this run.
+        await recordHostKey(ctx.knownHostsFiles, knownName, key).catch(() => undefined);
+        return;
+      }
+      throw new HostKeyError(
+        `${host}: host key verification failed: the ${type} key ${print} of ${where} is not in ` +
+          `${ctx.knownHostsFiles.join(' or ')}. If that fingerprint is right (on the host: ` +
+          `ssh-keygen -lf /etc/ssh/ssh_host_${hostKeyFileType(type)}_key.pub), ` +
+          `run again with --accept-new-host-keys to record it.`,
+        host,
+      );
+  }
+}
+
+/** The word in /etc/ssh/ssh_host_<word>_key for a key type. */
+function hostKeyFileType(type: string): string {
+  if (type.startsWith('ecdsa-')) return 'ecdsa';
+  return type.replace(/^ssh-/, '');
+}
+
+function connectError(
+  err: Error & { level?: string; code?: string },
+  hop: Hop,
+  ctx: HopContext,
+  tried: string[],
+  serverAllows: string[] | undefined,
+  keyProblems: string[],
+): UnreachableError {
+  const host = ctx.inventoryHost;
+  const to = `${host}: ssh to ${ctx.describe}`;
+  const seconds = ctx.timeoutMs / 1000;
+  let message: string;
+  if (err.level === 'client-authentication') {
+    const allows = serverAllows ? ` (the server accepts: ${serverAllows.join(', ')})` : '';
+    const unusable = keyProblems.length ? `; could not use ${keyProblems.join(', ')}` : '';
+    message = `${to}: permission denied${allows}; tried ${tried.join(', ') || 'nothing'}${unusable}`;
+  } else if (err.level === 'client-timeout' || err.code === 'ETIMEDOUT') {
+    message = `${to}: timed out after ${seconds} s`;
+  } else if (err.code === 'ECONNREFUSED') {
+    message = `${to}: connection refused`;
+  } else if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') {
+    message = `${to}: could not resolve host name '${hop.address}'`;
+  } else if (err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH') {
+    message = `${to}: no route to host`;
+  } else {
+    message = `${to}: ${err.message}`;
+  }
+  return new UnreachableError(message, host);
+}
+
+/** A tunnel through `jump` to the hop (ssh's ProxyJump, i.e. `ssh -W`). */
+function forwardTo(jump: SshClient, hop: Hop, describe: string, timeoutMs: number, host: string): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new UnreachableError(`${host}: ssh to ${describe}: timed out after ${timeoutMs / 1000} s opening the tunnel through the jump host`, host)),
+      timeoutMs,
+    );
+    jump.forwardOut('127.0.0.1', 0, hop.address, hop.port, (err, stream) => {
+      clearTimeout(timer);
+      if (err) reject(new UnreachableError(`${host}: ssh to ${describe}: the jump host could not connect: ${err.message}`, host));
+      else resolve(stream);
+    });
+  });
+}
+
+/** Ends clients (the last one first, as it runs through the others) and waits until they are closed. */
+async function endClients(hops: OpenHop[]): Promise<void> {
+  for (const { client, isClosed } of [...hops].reverse()) {
+    if (isClosed()) continue;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        client.destroy();
+        resolve();
+      }, CLOSE_GRACE_MS);
+      client.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      client.end();
+    });
+  }
+}
