@@ -1,0 +1,134 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { PlayError } from '../../src/errors.js';
+import {
+  expandPathTokens,
+  hostConfig,
+  matchPattern,
+  matchPatternList,
+  parseJumpHosts,
+  parseSshConfig,
+  type TokenValues,
+} from '../../src/connection/ssh-config.js';
+
+test('matchPattern: * and ?, case-insensitive, anchored', () => {
+  assert.ok(matchPattern('*', 'anything'));
+  assert.ok(matchPattern('node?.lab', 'node7.lab'));
+  assert.not.ok(matchPattern('node?.lab', 'node17.lab'));
+  assert.ok(matchPattern('*.LAB.example', 'gpu1.lab.EXAMPLE'));
+  assert.ok(matchPattern('a*b*c', 'aXXbYYbZc'));
+  assert.not.ok(matchPattern('a*b*c', 'aXXbYYbZ'));
+  assert.not.ok(matchPattern('web', 'web1'));
+  assert.ok(matchPattern('10.0.*.1', '10.0.12.1'));
+});
+
+test('matchPatternList: a matching negation excludes the host whatever else matches', () => {
+  assert.ok(matchPatternList(['*.lab', '!db.lab'], 'web.lab'));
+  assert.not.ok(matchPatternList(['*.lab', '!db.lab'], 'db.lab'));
+  assert.not.ok(matchPatternList(['!db.lab'], 'web.lab'), 'negation alone matches nothing');
+});
+
+const CONFIG = `# leading comments and globals apply to every host
+IdentityFile ~/.ssh/global_%u
+
+Host bastion
+  HostName 192.0.2.10
+  User jump
+  Port=2200
+
+Host gpu? !gpu9
+    HostName %h.lab.example
+    User admin
+    IdentityFile ~/.ssh/%r@%h:%p
+    ProxyJump bastion
+
+Host gpu*
+  User ignored-because-first-value-wins
+  Port 2222
+  IdentityFile "/keys/with space"
+
+Match host gpu1
+  User never-applied
+
+Host *
+  User fallback
+  ProxyJump none
+`;
+
+test('first obtained value wins; IdentityFile accumulates in order; %h in HostName; Match blocks skipped', () => {
+  const config = parseSshConfig(CONFIG, '/home/u/.ssh/config');
+  const gpu1 = hostConfig(config, 'gpu1');
+  assert.is(gpu1.hostName?.value, '%h.lab.example');
+  assert.is(gpu1.user?.value, 'admin');
+  assert.is(gpu1.port?.value, 2222);
+  assert.equal(
+    gpu1.identityFiles.map((f) => f.value),
+    ['~/.ssh/global_%u', '~/.ssh/%r@%h:%p', '/keys/with space'],
+  );
+  assert.is(gpu1.proxyJump?.value, 'bastion');
+  assert.equal(gpu1.identityFiles[1]!.pos, { file: '/home/u/.ssh/config', line: 12, col: 5 });
+
+  const gpu9 = hostConfig(config, 'gpu9');
+  assert.is(gpu9.user?.value, 'ignored-because-first-value-wins', 'the negated Host block does not apply');
+  assert.is(gpu9.proxyJump, undefined, 'ProxyJump none disables jumping');
+
+  const bastion = hostConfig(config, 'bastion');
+  assert.equal([bastion.hostName?.value, bastion.user?.value, bastion.port?.value], ['192.0.2.10', 'jump', 2200]);
+  assert.is(bastion.proxyJump, undefined);
+
+  const other = hostConfig(config, 'db1');
+  assert.is(other.user?.value, 'fallback');
+  assert.is(other.port, undefined);
+});
+
+test('Match all applies to every host', () => {
+  const config = parseSshConfig('Match all\n  User everyone\n', 'cfg');
+  assert.is(hostConfig(config, 'x').user?.value, 'everyone');
+});
+
+test('a bad Port is a PlayError naming file:line:col and what was expected', () => {
+  const config = parseSshConfig('Host a\n  Port twenty\n', '/cfg');
+  try {
+    hostConfig(config, 'a');
+    assert.unreachable('should have thrown');
+  } catch (err) {
+    assert.instance(err, PlayError);
+    assert.is((err as PlayError).describe(), "/cfg:2:3: bad Port 'twenty': expected a number from 1 to 65535");
+  }
+});
+
+const TOKENS: TokenValues = {
+  home: '/home/ops',
+  hostName: 'gpu1.lab.example',
+  originalHost: 'gpu1',
+  port: 2222,
+  remoteUser: 'admin',
+  localUser: 'ops',
+};
+
+test('expandPathTokens: ~ and %d %h %n %p %r %u %%', () => {
+  const pos = { file: 'cfg', line: 1, col: 1 };
+  assert.is(expandPathTokens('~/.ssh/%r@%h:%p', TOKENS, pos), '/home/ops/.ssh/admin@gpu1.lab.example:2222');
+  assert.is(expandPathTokens('%d/keys/%n_%u_100%%', TOKENS, pos), '/home/ops/keys/gpu1_ops_100%');
+  assert.is(expandPathTokens('/abs/~not-home', TOKENS, pos), '/abs/~not-home');
+  assert.throws(() => expandPathTokens('~/.ssh/%z', TOKENS, { file: 'cfg', line: 7, col: 3 }), (err: PlayError) =>
+    err.describe().startsWith("cfg:7:3: unknown token '%z'"),
+  );
+});
+
+test('parseJumpHosts: user@host:port, ssh:// form, several hops', () => {
+  const pos = { file: 'cfg', line: 1, col: 1 };
+  assert.equal(parseJumpHosts('bastion', pos), [{ host: 'bastion' }]);
+  assert.equal(parseJumpHosts('ops@10.0.0.1:2200,ssh://root@[::1]:22', pos), [
+    { host: '10.0.0.1', user: 'ops', port: 2200 },
+    { host: '::1', user: 'root', port: 22 },
+  ]);
+  assert.throws(() => parseJumpHosts('a@b:c:d', pos), /expected \[user@\]host\[:port\]/);
+});
+
+test('malformed lines and unbalanced quotes are PlayErrors with positions', () => {
+  assert.throws(() => parseSshConfig('Host a\n  =oops\n', '/c'), (e: PlayError) => e.describe().startsWith('/c:2:3:'));
+  assert.throws(() => parseSshConfig('IdentityFile "/a b\n', '/c'), (e: PlayError) => e.describe().startsWith('/c:1:1: unbalanced quote'));
+});
+
+test.run();
