@@ -1,0 +1,69 @@
+import { normalizeMode } from './mode.js';
+import { applyFile, DIFF_CONTENT_LIMIT, probeRemoteFile, sha1Hex, type FileAttributes } from './remote-file.js';
+import type { ModuleContext, ModuleResult, ModuleSchema } from './types.js';
+
+/** mode/owner/group, as every module writing files takes them. */
+export const FILE_ATTRIBUTE_OPTIONS: ModuleSchema = {
+  mode: { type: 'raw' },
+  owner: { type: 'str' },
+  group: { type: 'str' },
+};
+
+/** The options every module that uploads a whole file (copy, template) takes. */
+export const DELIVER_OPTIONS: ModuleSchema = {
+  ...FILE_ATTRIBUTE_OPTIONS,
+  dest: { type: 'path', required: true },
+  backup: { type: 'bool', default: false },
+  force: { type: 'bool', default: true, aliases: ['thirsty'] },
+  validate: { type: 'str' },
+};
+
+export function fileAttributes(args: { mode?: unknown; owner?: string; group?: string }): FileAttributes {
+  return { mode: normalizeMode(args.mode), owner: args.owner || undefined, group: args.group || undefined };
+}
+
+export type DeliverArgs = {
+  dest: string;
+  mode?: unknown;
+  owner?: string;
+  group?: string;
+  backup: boolean;
+  force: boolean;
+  validate?: string;
+};
+
+/**
+ * Puts `content` at `dest` on the target unless it is already there: one probe, then at most one upload
+ * or one chmod/chown. `baseName` is used when dest names a directory (copy's `dest: /etc/`).
+ */
+export async function deliverContent(
+  ctx: ModuleContext,
+  args: DeliverArgs,
+  content: Buffer,
+  baseName?: string,
+): Promise<ModuleResult> {
+  const intoDirectory = baseName !== undefined && !args.dest.endsWith('/') ? baseName : undefined;
+  const dest = baseName !== undefined && args.dest.endsWith('/') ? args.dest + baseName : args.dest;
+  const attributes = fileAttributes(args);
+  const state = await probeRemoteFile(ctx, dest, {
+    intoDirectory,
+    contentLimit: ctx.diff ? DIFF_CONTENT_LIMIT : 0,
+  });
+  if (state.type === 'directory') {
+    return { changed: false, failed: true, msg: `dest ${state.path} is a directory`, dest: state.path };
+  }
+  // force: no keeps an existing file's content: only a missing file is written.
+  const wanted = args.force || state.type === 'absent' ? content : undefined;
+  const change = await applyFile(ctx, state, wanted, attributes, { backup: args.backup, validate: args.validate });
+  return {
+    changed: change.changed,
+    dest: state.path,
+    checksum: wanted ? sha1Hex(content) : state.checksum,
+    size: wanted ? content.length : state.size,
+    ...(attributes.mode ?? state.mode ? { mode: attributes.mode ?? state.mode } : {}),
+    ...(attributes.owner ?? state.owner ? { owner: attributes.owner ?? state.owner } : {}),
+    ...(attributes.group ?? state.group ? { group: attributes.group ?? state.group } : {}),
+    ...(change.backupFile ? { backup_file: change.backupFile } : {}),
+    ...(change.diff ? { diff: [change.diff] } : {}),
+  };
+}
