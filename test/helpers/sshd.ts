@@ -4,6 +4,7 @@ import { createConnection as tcpConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { SshSettings } from '../../src/connection/ssh.js';
 
 const run = promisify(execFile);
 
@@ -110,6 +111,38 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
 export async function writeKnownHosts(path: string, entries: string[]): Promise<string> {
   await writeFile(path, entries.map((e) => `${e}\n`).join(''));
   return path;
+}
+
+/**
+ * Settings that reach `sshd` as its root user with its client key, trusting it through
+ * `knownHostsFile`, and isolated from the real ~/.ssh (no config, no default keys, no agent).
+ */
+export function settingsFor(sshd: TestSshd, knownHostsFile: string, overrides: Partial<SshSettings> = {}): SshSettings {
+  return {
+    host: `sshd-${sshd.port}`,
+    hostname: sshd.address,
+    port: sshd.port,
+    user: sshd.user,
+    privateKeyFiles: [sshd.clientKeyPath],
+    knownHostsFiles: [knownHostsFile],
+    sshConfigFile: join(sshd.dir, 'no-ssh-config'),
+    homeDir: sshd.dir,
+    agentSocket: '',
+    ...overrides,
+  };
+}
+
+/**
+ * An INI inventory with one line per server, each trusted through `knownHostsFile`:
+ * `name ansible_host=… ansible_port=… ansible_user=root ansible_ssh_private_key_file=… ansible_ssh_known_hosts_file=…`.
+ */
+export function makeInventory(hosts: Record<string, TestSshd>, knownHostsFile: string, group = 'nodes'): string {
+  const lines = Object.entries(hosts).map(
+    ([name, sshd]) =>
+      `${name} ansible_host=${sshd.address} ansible_port=${sshd.port} ansible_user=${sshd.user} ` +
+      `ansible_ssh_private_key_file=${sshd.clientKeyPath} ansible_ssh_known_hosts_file=${knownHostsFile}`,
+  );
+  return [`[${group}]`, ...lines, ''].join('\n');
 }
 
 export async function generateKey(path: string, type: 'ed25519' | 'ecdsa' | 'rsa' = 'ed25519'): Promise<void> {
