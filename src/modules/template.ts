@@ -1,0 +1,25 @@
+import { readFile } from 'node:fs/promises';
+import { DELIVER_OPTIONS, deliverContent, type DeliverArgs } from './deliver.js';
+import { modeProblem } from './mode.js';
+import { failOnError } from './result.js';
+import type { ModuleDefinition } from './types.js';
+
+type TemplateArgs = DeliverArgs & { src: string };
+
+export const templateModule: ModuleDefinition<TemplateArgs> = {
+  name: 'template',
+  schema: {
+    ...DELIVER_OPTIONS,
+    src: { type: 'path', required: true },
+  },
+  validate: (args) => modeProblem(args.mode),
+  run(args, ctx) {
+    return failOnError(async () => {
+      const local = ctx.findFile('templates', args.src);
+      // Rendered on the controller: the target only ever receives the finished file.
+      const rendered = ctx.renderTemplate(await readFile(local, 'utf8'), local);
+      const result = await deliverContent(ctx, args, Buffer.from(rendered, 'utf8'));
+      return { ...result, src: local };
+    });
+  },
+};
