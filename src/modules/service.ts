@@ -1,0 +1,105 @@
+import { shellQuote } from '../connection/shell.js';
+import { failOnError, failure } from './result.js';
+import type { ModuleContext, ModuleDefinition, ModuleResult } from './types.js';
+
+type ServiceArgs = {
+  name?: string;
+  state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
+  enabled?: boolean;
+  masked?: boolean;
+  daemon_reload: boolean;
+};
+
+interface UnitStatus {
+  LoadState: string;
+  ActiveState: string;
+  UnitFileState: string;
+}
+
+/** is-enabled answers that mean the unit starts at boot (or cannot be enabled at all). */
+const ENABLED_STATES = new Set(['enabled', 'enabled-runtime', 'static', 'indirect', 'generated', 'alias']);
+const RUNNING_STATES = new Set(['active', 'activating', 'reloading']);
+
+function probeScript(name: string, daemonReload: boolean): string {
+  const n = shellQuote(name);
+  return [
+    ...(daemonReload ? ['systemctl daemon-reload || exit 1'] : []),
+    `echo "load=$(systemctl show -p LoadState -- ${n} 2>/dev/null | sed 's/^LoadState=//')"`,
+    `echo "active=$(systemctl is-active -- ${n} 2>/dev/null)"`,
+    `echo "enabled=$(systemctl is-enabled -- ${n} 2>/dev/null)"`,
+  ].join('\n');
+}
+
+function parseStatus(stdout: string): UnitStatus {
+  const fields = new Map(stdout.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return { LoadState: fields.get('load') ?? '', ActiveState: fields.get('active') ?? '', UnitFileState: fields.get('enabled') ?? '' };
+}
+
+/** The systemctl verbs that bring the unit from `status` to what the task asks, in Ansible's order. */
+export function serviceActions(args: ServiceArgs, status: UnitStatus): string[] {
+  const verbs: string[] = [];
+  const masked = status.UnitFileState === 'masked';
+  if (args.masked === true && !masked) verbs.push('mask');
+  if (args.masked === false && masked) verbs.push('unmask');
+  const enabled = ENABLED_STATES.has(status.UnitFileState);
+  if (args.enabled === true && !enabled) verbs.push('enable');
+  if (args.enabled === false && enabled && status.UnitFileState !== 'static') verbs.push('disable');
+  const running = RUNNING_STATES.has(status.ActiveState);
+  if (args.state === 'started' && !running) verbs.push('start');
+  if (args.state === 'stopped' && running) verbs.push('stop');
+  if (args.state === 'restarted') verbs.push('restart');
+  if (args.state === 'reloaded') verbs.push(running ? 'reload' : 'start');
+  return verbs;
+}
+
+async function runService(args: ServiceArgs, ctx: ModuleContext): Promise<ModuleResult> {
+  if (args.name === undefined) {
+    // Only daemon_reload was asked for.
+    if (!ctx.check) {
+      const r = await ctx.conn.exec('systemctl daemon-reload', { become: ctx.become });
+      if (r.rc !== 0) return failure(`systemctl daemon-reload failed: ${r.stderr.trim()}`);
+    }
+    return { changed: false };
+  }
+  const probe = await ctx.conn.exec(probeScript(args.name, args.daemon_reload && !ctx.check), { become: ctx.become });
+  if (probe.rc !== 0) return failure(`systemctl failed: ${probe.stderr.trim() || probe.stdout.trim()}`);
+  const status = parseStatus(probe.stdout);
+  if (status.LoadState === 'not-found' && args.masked !== true) {
+    return failure(`Could not find the requested service ${args.name}: host`, { name: args.name });
+  }
+  const verbs = serviceActions(args, status);
+  const result = {
+    name: args.name,
+    ...(args.state ? { state: args.state } : {}),
+    ...(args.enabled !== undefined ? { enabled: args.enabled } : {}),
+    status,
+  };
+  if (verbs.length === 0 || ctx.check) return { changed: verbs.length > 0, ...result };
+  const n = shellQuote(args.name);
+  const line = verbs.map((v) => `systemctl ${v} -- ${n}`).join(' && ');
+  const run = await ctx.conn.exec(line, { become: ctx.become });
+  if (run.rc !== 0) {
+    return failure(`Unable to ${verbs.join('/')} service ${args.name}: ${run.stderr.trim() || run.stdout.trim()}`, result);
+  }
+  return { changed: true, ...result };
+}
+
+/** systemd units: mask, enable and state in one probe and one systemctl line. Also answers to `systemd`. */
+export const serviceModule: ModuleDefinition<ServiceArgs> = {
+  name: 'service',
+  aliases: ['systemd', 'systemd_service', 'ansible.builtin.systemd', 'ansible.builtin.systemd_service'],
+  schema: {
+    name: { type: 'str', aliases: ['service', 'unit'] },
+    state: { type: 'str', choices: ['started', 'stopped', 'restarted', 'reloaded'] },
+    enabled: { type: 'bool' },
+    masked: { type: 'bool' },
+    daemon_reload: { type: 'bool', default: false, aliases: ['daemon-reload'] },
+  },
+  validate(args) {
+    const acts = args.state !== undefined || args.enabled !== undefined || args.masked !== undefined;
+    if (args.name === undefined && acts) return 'name is required with state, enabled or masked';
+    if (!acts && !args.daemon_reload) return 'one of state, enabled, masked or daemon_reload is required';
+    return undefined;
+  },
+  run: (args, ctx) => failOnError(() => runService(args, ctx)),
+};

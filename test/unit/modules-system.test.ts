@@ -1,0 +1,219 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createModprobeModule } from '../../src/modules/modprobe.js';
+import { packageModule } from '../../src/modules/package.js';
+import { serviceModule } from '../../src/modules/service.js';
+import { rewriteSysctlFile, sysctlModule } from '../../src/modules/sysctl.js';
+import { fakeTools, makeContext, removeDir, runModule, tempDir } from './modules-context.js';
+
+/** Fake rpm and dnf keeping "installed" packages as files in `state`. */
+function packageTools(dir: string): string {
+  const s = join(dir, 'pkgs');
+  mkdirSync(s, { recursive: true });
+  return fakeTools(dir, {
+    rpm: `for a; do n=$a; done; [ -e ${s}/"$n" ]`,
+    dnf: [
+      `echo "$*" >> ${dir}/dnf.log`,
+      'verb=; names=0',
+      'for a; do',
+      `  if [ "$names" = 1 ]; then case $verb in install|update) touch ${s}/"$a";; remove) rm -f ${s}/"$a";; esac; continue; fi`,
+      '  case $a in install|update|remove) verb=$a;; check-update) verb=check;; --) names=1;; esac',
+      'done',
+      `if [ "$verb" = check ] && [ -e ${dir}/updates ]; then exit 100; fi`,
+      'exit 0',
+    ].join('\n'),
+  });
+}
+
+const log = (dir: string, name: string) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8').trim().split('\n') : []);
+
+test('package: one probe decides; installs only what is missing; second run changes nothing', async () => {
+  const dir = tempDir();
+  try {
+    const env = { PATH: packageTools(dir) };
+    writeFileSync(join(dir, 'pkgs', 'qemu-kvm'), '');
+    const args = { name: ['qemu-kvm', 'libvirt', 'virt-install'], state: 'present' };
+    const check = await runModule(packageModule, args, makeContext({ env, check: true }));
+    assert.equal([check.changed, check.changes], [true, { installed: ['libvirt', 'virt-install'] }]);
+    assert.equal(log(dir, 'dnf.log'), []);
+    const first = await runModule(packageModule, args, makeContext({ env }));
+    assert.is(first.changed, true);
+    assert.equal(log(dir, 'dnf.log'), ['-y install -- libvirt virt-install']);
+    const second = await runModule(packageModule, args, makeContext({ env }));
+    assert.is(second.changed, false);
+    assert.equal(log(dir, 'dnf.log').length, 1);
+    const removed = await runModule(packageModule, { name: 'libvirt,nothere', state: 'absent' }, makeContext({ env }));
+    assert.equal([removed.changed, removed.changes], [true, { removed: ['libvirt'] }]);
+    assert.not.ok(existsSync(join(dir, 'pkgs', 'libvirt')));
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('package latest: updates only when check-update says so; hostile names stay words', async () => {
+  const dir = tempDir();
+  try {
+    const env = { PATH: packageTools(dir) };
+    writeFileSync(join(dir, 'pkgs', 'kernel'), '');
+    const none = await runModule(packageModule, { name: 'kernel', state: 'latest' }, makeContext({ env }));
+    assert.is(none.changed, false);
+    writeFileSync(join(dir, 'updates'), '');
+    const upd = await runModule(packageModule, { name: 'kernel', state: 'latest' }, makeContext({ env }));
+    assert.equal([upd.changed, upd.changes], [true, { updated: ['kernel'] }]);
+    assert.ok(log(dir, 'dnf.log').includes('-y update -- kernel'));
+    const pwned = join(dir, 'pwned');
+    await runModule(packageModule, { name: [`x; touch ${pwned}`], state: 'present' }, makeContext({ env }));
+    assert.not.ok(existsSync(pwned));
+  } finally {
+    removeDir(dir);
+  }
+});
+
+/** Fake systemctl keeping each unit's active/enabled state in files. */
+function systemctlTool(dir: string): string {
+  const s = join(dir, 'units');
+  mkdirSync(s, { recursive: true });
+  return fakeTools(dir, {
+    systemctl: [
+      `for a; do n=$a; done; verb=$1; echo "$verb $n" >> ${dir}/systemctl.log`,
+      `u=${s}/"$n"`,
+      'case $verb in',
+      '  show) if [ -e "$u.active" ]; then echo LoadState=loaded; else echo LoadState=not-found; fi;;',
+      '  is-active) cat "$u.active" 2>/dev/null || echo inactive;;',
+      '  is-enabled) cat "$u.enabled" 2>/dev/null;;',
+      '  start|restart|reload) echo active > "$u.active";;',
+      '  stop) echo inactive > "$u.active";;',
+      '  enable) echo enabled > "$u.enabled";;',
+      '  disable) echo disabled > "$u.enabled";;',
+      '  mask) echo masked > "$u.enabled";;',
+      '  unmask) echo disabled > "$u.enabled";;',
+      'esac',
+    ].join('\n'),
+  });
+}
+
+test('service: one probe, one systemctl line; idempotent; check mode does nothing', async () => {
+  const dir = tempDir();
+  try {
+    const env = { PATH: systemctlTool(dir) };
+    writeFileSync(join(dir, 'units', 'libvirtd.active'), 'inactive\n');
+    writeFileSync(join(dir, 'units', 'libvirtd.enabled'), 'disabled\n');
+    const args = { name: 'libvirtd', state: 'started', enabled: true };
+    const check = await runModule(serviceModule, args, makeContext({ env, check: true }));
+    assert.is(check.changed, true);
+    assert.equal(log(dir, 'systemctl.log'), ['show libvirtd', 'is-active libvirtd', 'is-enabled libvirtd']);
+    const first = await runModule(serviceModule, args, makeContext({ env }));
+    assert.is(first.changed, true);
+    assert.equal(log(dir, 'systemctl.log').slice(3), ['show libvirtd', 'is-active libvirtd', 'is-enabled libvirtd', 'enable libvirtd', 'start libvirtd']);
+    const second = await runModule(serviceModule, args, makeContext({ env }));
+    assert.is(second.changed, false);
+    assert.equal(second.status, { LoadState: 'loaded', ActiveState: 'active', UnitFileState: 'enabled' });
+    const restarted = await runModule(serviceModule, { name: 'libvirtd', state: 'restarted' }, makeContext({ env }));
+    assert.is(restarted.changed, true);
+    const stopped = await runModule(serviceModule, { name: 'libvirtd', state: 'stopped', masked: true }, makeContext({ env }));
+    assert.is(stopped.changed, true);
+    assert.equal(log(dir, 'systemctl.log').slice(-2), ['mask libvirtd', 'stop libvirtd']);
+    const missing = await runModule(serviceModule, { name: 'nosuch', state: 'started' }, makeContext({ env }));
+    assert.equal([missing.failed, missing.msg], [true, 'Could not find the requested service nosuch: host']);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+/** Fake sysctl keeping kernel values as files. */
+function sysctlTool(dir: string): string {
+  const k = join(dir, 'kernel');
+  mkdirSync(k, { recursive: true });
+  return fakeTools(dir, {
+    sysctl: [
+      `echo "$*" >> ${dir}/sysctl.log`,
+      'while [ $# -gt 0 ]; do case $1 in',
+      `  -n) shift; cat ${k}/"$1" 2>/dev/null || exit 255; exit 0;;`,
+      `  -w) shift; printf '%s\\n' "\${1#*=}" > ${k}/"\${1%%=*}"; exit 0;;`,
+      '  -p) exit 0;;',
+      '  *) shift;;',
+      'esac; done',
+    ].join('\n'),
+  });
+}
+
+test('sysctl file rewriting follows Ansible: k=v once, comments kept, appended when new', () => {
+  const file = '# tuning\nnet.ipv4.ip_forward = 0\nvm.swappiness=10\nnet.ipv4.ip_forward=0\n';
+  assert.is(
+    rewriteSysctlFile(file, 'net.ipv4.ip_forward', '1', 'present'),
+    '# tuning\nnet.ipv4.ip_forward=1\nvm.swappiness=10\n',
+  );
+  assert.is(rewriteSysctlFile(file, 'kernel.pid_max', '65536', 'present'), '# tuning\nnet.ipv4.ip_forward=0\nvm.swappiness=10\nkernel.pid_max=65536\n');
+  assert.is(rewriteSysctlFile(file, 'vm.swappiness', '', 'absent'), '# tuning\nnet.ipv4.ip_forward=0\n');
+});
+
+test('sysctl: writes the file, sets the kernel, reloads; second run is unchanged', async () => {
+  const dir = tempDir();
+  try {
+    const env = { PATH: sysctlTool(dir) };
+    const conf = join(dir, 'sysctl.conf');
+    writeFileSync(conf, '# kvm\nnet.ipv4.ip_forward = 0\n');
+    writeFileSync(join(dir, 'kernel', 'net.ipv4.ip_forward'), '0\n');
+    const args = { name: 'net.ipv4.ip_forward', value: 'yes', sysctl_file: conf, sysctl_set: true };
+    const check = await runModule(sysctlModule, args, makeContext({ env, check: true, diff: true }));
+    assert.is(check.changed, true);
+    assert.equal(check.diff, [{ path: conf, before: '# kvm\nnet.ipv4.ip_forward = 0\n', after: '# kvm\nnet.ipv4.ip_forward=1\n' }]);
+    assert.is(readFileSync(conf, 'utf8'), '# kvm\nnet.ipv4.ip_forward = 0\n');
+    const first = await runModule(sysctlModule, args, makeContext({ env }));
+    assert.equal([first.changed, first.value], [true, '1']);
+    assert.is(readFileSync(conf, 'utf8'), '# kvm\nnet.ipv4.ip_forward=1\n');
+    assert.is(readFileSync(join(dir, 'kernel', 'net.ipv4.ip_forward'), 'utf8'), '1\n');
+    assert.ok(log(dir, 'sysctl.log').includes(`-p ${conf}`));
+    const second = await runModule(sysctlModule, args, makeContext({ env }));
+    assert.is(second.changed, false);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+/** Fake lsmod/modprobe keeping loaded modules in a file. */
+function modprobeTools(dir: string): string {
+  const loaded = join(dir, 'loaded');
+  writeFileSync(loaded, '');
+  return fakeTools(dir, {
+    lsmod: `echo 'Module Size Used by'; sed 's/$/ 16384 0/' ${loaded}`,
+    modprobe: [
+      `echo "$*" >> ${dir}/modprobe.log`,
+      `if [ "$1" = -r ]; then grep -vx "$3" ${loaded} > ${loaded}.new; mv ${loaded}.new ${loaded}; else echo "$2" | tr - _ >> ${loaded}; fi`,
+    ].join('\n'),
+  });
+}
+
+test('modprobe: loads once with params, writes persistence files, removes them with absent', async () => {
+  const dir = tempDir();
+  try {
+    const env = { PATH: modprobeTools(dir) };
+    const dirs = { modulesLoad: join(dir, 'modules-load.d'), modprobe: join(dir, 'modprobe.d') };
+    mkdirSync(dirs.modulesLoad);
+    mkdirSync(dirs.modprobe);
+    const mod = createModprobeModule(dirs);
+    const args = { name: 'vfio-pci', params: 'ids=10de:1eb8,10de:10f8 disable_vga=1', persistent: 'present' };
+    const check = await runModule(mod, args, makeContext({ env, check: true }));
+    assert.is(check.changed, true);
+    assert.equal(log(dir, 'modprobe.log'), []);
+    assert.not.ok(existsSync(join(dirs.modulesLoad, 'vfio-pci.conf')));
+    const first = await runModule(mod, args, makeContext({ env }));
+    assert.is(first.changed, true);
+    assert.equal(log(dir, 'modprobe.log'), ['-- vfio-pci ids=10de:1eb8,10de:10f8 disable_vga=1']);
+    assert.is(readFileSync(join(dirs.modulesLoad, 'vfio-pci.conf'), 'utf8'), 'vfio-pci\n');
+    assert.is(readFileSync(join(dirs.modprobe, 'vfio-pci.conf'), 'utf8'), 'options vfio-pci ids=10de:1eb8,10de:10f8 disable_vga=1\n');
+    const second = await runModule(mod, args, makeContext({ env }));
+    assert.is(second.changed, false);
+    const gone = await runModule(mod, { name: 'vfio-pci', state: 'absent', persistent: 'absent' }, makeContext({ env }));
+    assert.is(gone.changed, true);
+    assert.equal(log(dir, 'modprobe.log').slice(-1), ['-r -- vfio-pci']);
+    assert.not.ok(existsSync(join(dirs.modulesLoad, 'vfio-pci.conf')));
+    assert.not.ok(existsSync(join(dirs.modprobe, 'vfio-pci.conf')));
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test.run();
