@@ -271,23 +271,24 @@ export class SshConnection implements Connection {
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    const live = await this.session();
-    const { line, stdinPrefix } = buildCommandLine(command, options, live.user);
     for (;;) {
       await this.slots.acquire();
+      const channelsWithThisOne = this.slots.busy;
       let outcome: ExecResult | typeof SESSION_REFUSED;
-      const openAtRefusal = this.slots.busy;
       try {
+        // Taken after the wait: a command queued while the connection dropped gets a fresh one.
+        const live = await this.session();
+        const { line, stdinPrefix } = buildCommandLine(command, options, live.user);
         outcome = await this.runOnChannel(live, line, stdinPrefix, options.stdin);
       } finally {
         this.slots.release();
       }
       if (outcome !== SESSION_REFUSED) return outcome;
-      if (openAtRefusal <= 1) {
+      if (channelsWithThisOne <= 1) {
         throw new UnreachableError(`${this.host}: the SSH server refused to open a session channel`, this.host);
       }
       // The server's MaxSessions is below ours: use fewer channels from now on and queue again.
-      this.slots.lowerLimitTo(openAtRefusal - 1);
+      this.slots.lowerLimitTo(channelsWithThisOne - 1);
     }
   }
 
