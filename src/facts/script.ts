@@ -12,8 +12,8 @@
  *
  * PATH gains the sbin directories because a non-root SSH session on CentOS 7 lacks them (grubby,
  * getenforce, modinfo, ip live there), appended so the lab's per-node stubs still come first.
- * The PCI/IOMMU/EFI part of sysfs is read from $SYS: the lab's simulated tree when
- * /var/lib/play-lab/sys exists, or PLAY_FACTS_SYS (tests), else /sys.
+ * The PCI, IOMMU, EFI and network-interface parts of sysfs are read from $SYS: the lab's simulated
+ * tree when /var/lib/play-lab/sys exists, or PLAY_FACTS_SYS (tests), else /sys.
  * SSH_CONNECTION is looked up in the parent processes too, since sudo drops it from the environment.
  */
 export const FACTS_SCRIPT = `LC_ALL=C; export LC_ALL
@@ -28,7 +28,7 @@ lk() { L=; [ -L "$1" ] && L=$(readlink "$1") && L=\${L##*/}; }
 cnt() { N=0; for x; do [ -e "$x" ] || [ -L "$x" ] && N=$((N+1)); done; }
 echo play_facts_begin=1
 uname -n | e nodename; uname -r | e kernel; uname -v | e kernel_version; uname -m | e architecture
-timeout 5 hostname -f 2>/dev/null | e fqdn
+timeout 2 hostname -f 2>/dev/null | e fqdn
 f os_release /etc/os-release
 f release /etc/centos-release || f release /etc/redhat-release
 f cmdline /proc/cmdline
@@ -45,7 +45,7 @@ grep '^SELINUX=' /etc/selinux/config 2>/dev/null | e selinux_config
 getenforce 2>/dev/null | e getenforce
 f selinuxfs_enforce /sys/fs/selinux/enforce
 for u in firewalld iptables; do systemctl is-active $u 2>/dev/null | head -n 1 | e $u; done
-for n in /sys/class/net/*; do [ -e "$n" ] || continue
+for n in "$SYS"/class/net/*; do [ -e "$n" ] || continue
   rd "$n/address"; m=$R; rd "$n/operstate"; lk "$n/master"; p=0; [ -e "$n/device" ] && p=1
   printf 'nic=%s\\n' "\${n##*/}$T$m$T$R$T$p$T$L"
 done

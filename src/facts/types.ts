@@ -27,7 +27,7 @@ export interface Facts {
   hostname: string | null;
   /** `uname -n`. */
   nodename: string | null;
-  /** `hostname -f`; null when it fails or takes longer than 5 s. */
+  /** `hostname -f`; null when it fails or takes longer than 2 s. */
   fqdn: string | null;
 
   /** As Ansible: index, vendor_id and model name of each logical CPU, in a flat list. */

@@ -35,7 +35,19 @@ interface FakeFunction {
  * A sysfs layout as the kernel exposes it: device directories with vendor/device/class files,
  * relative `iommu_group` and `driver` symlinks, and kernel/iommu_groups/N/devices/ links back.
  */
-function buildSysfs(name: string, functions: FakeFunction[], options: { iommuUnits?: string[]; efi?: boolean } = {}): string {
+interface FakeNic {
+  name: string;
+  mac: string;
+  /** The PCI function behind it; none for a bridge or other virtual interface. */
+  pci?: string;
+  master?: string;
+}
+
+function buildSysfs(
+  name: string,
+  functions: FakeFunction[],
+  options: { iommuUnits?: string[]; efi?: boolean; nics?: FakeNic[] } = {},
+): string {
   const root = join(scratch, name);
   const write = (path: string, content: string): void => {
     mkdirSync(dirname(path), { recursive: true });
@@ -67,6 +79,15 @@ function buildSysfs(name: string, functions: FakeFunction[], options: { iommuUni
     symlinkSync(`../../devices/virtual/iommu/${unit}`, join(root, 'class/iommu', unit));
   }
   if (options.efi) mkdirSync(join(root, 'firmware/efi/efivars'), { recursive: true });
+  for (const nic of options.nics ?? []) {
+    const dir = join(root, 'devices/virtual/net', nic.name);
+    write(join(dir, 'address'), nic.mac);
+    write(join(dir, 'operstate'), 'up');
+    if (nic.pci) symlinkSync(`../../../pci0000:00/${nic.pci}`, join(dir, 'device'));
+    if (nic.master) symlinkSync(`../${nic.master}`, join(dir, 'master'));
+    mkdirSync(join(root, 'class/net'), { recursive: true });
+    symlinkSync(`../../devices/virtual/net/${nic.name}`, join(root, 'class/net', nic.name));
+  }
   return root;
 }
 
@@ -88,7 +109,14 @@ const withIommu = buildSysfs(
     { addr: '0000:b0:00.0', ...I350, group: 40 },
     { addr: '0000:b0:00.1', ...I350, group: 40 },
   ],
-  { iommuUnits: ['dmar0', 'dmar1'], efi: true },
+  {
+    iommuUnits: ['dmar0', 'dmar1'],
+    efi: true,
+    nics: [
+      { name: 'eth0', mac: '52:54:00:aa:bb:01', pci: '0000:b0:00.0', master: 'br0' },
+      { name: 'br0', mac: '52:54:00:aa:bb:01' },
+    ],
+  },
 );
 
 const withoutIommu = buildSysfs('iommu-off', [
@@ -120,6 +148,7 @@ test('on this machine: kernel, boot_id, node name, memory and CPUs match what th
 test('bash (CentOS\'s /bin/sh) and dash give the same facts', async () => {
   const viaBash = await conn.exec(`bash -c ${shellQuote(FACTS_SCRIPT)}`, { env: { PLAY_FACTS_SYS: withIommu } });
   assert.is(viaBash.rc, 0, viaBash.stderr);
+  assert.is(viaBash.stderr, '');
   const bashFacts = parseFacts(viaBash.stdout);
   const dashFacts = await gatherWithSys(withIommu);
   assert.equal(bashFacts.gpus, dashFacts.gpus);
@@ -154,6 +183,17 @@ test('fake sysfs: GPU alone in its group can be passed through', async () => {
   assert.equal(t4.group_members, [{ addr: '0000:3b:00.0', id: '10de:1eb8', class: '0x030200', driver: 'vfio-pci' }]);
   assert.equal(t4.slot_functions, []);
   assert.is(t4.passthrough_ok, true);
+});
+
+test('fake sysfs: interfaces with their device and master links', async () => {
+  const facts = await gatherWithSys(withIommu);
+  const byName = new Map(facts.nics.map((n) => [n.name, n]));
+  assert.equal(
+    { ...byName.get('eth0'), ipv4: [] },
+    { name: 'eth0', mac: '52:54:00:aa:bb:01', state: 'up', physical: true, master: 'br0', ipv4: [] },
+  );
+  assert.is(byName.get('br0')?.physical, false);
+  assert.is(byName.get('br0')?.master, null);
 });
 
 test('fake sysfs: GPU with its audio function and a bridge in the group is isolated', async () => {
