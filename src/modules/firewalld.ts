@@ -42,7 +42,7 @@ export function firewallCommand(
   zone: string | undefined,
   flag: string,
 ): string {
-  const words = [tool];
+  const words: string[] = [tool];
   if (permanent && tool === 'firewall-cmd') words.push('--permanent');
   if (zone) words.push(shellQuote(`--zone=${zone}`));
   words.push(shellQuote(flag));
