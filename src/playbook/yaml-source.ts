@@ -9,6 +9,7 @@ import {
   type Document,
   type Node as YamlLibNode,
   type ScalarTag,
+  type Tags,
 } from 'yaml';
 import { ExitCode, PlayError, type SourcePos } from '../errors.js';
 
@@ -47,6 +48,19 @@ export interface YScalar {
 /** `!unsafe` marks a string Ansible must not template; we keep the text as written. */
 const unsafeTag: ScalarTag = { tag: '!unsafe', resolve: (text: string) => text };
 
+/** PyYAML's booleans: YAML 1.1's list without the single letters y/Y/n/N (a key `y:` stays a string). */
+const PYYAML_TRUE = /^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/;
+const PYYAML_FALSE = /^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/;
+
+function ansibleTags(tags: Tags): Tags {
+  const adjusted = tags.map((tag): Tags[number] => {
+    if (typeof tag !== 'object' || !('test' in tag) || tag.tag !== 'tag:yaml.org,2002:bool') return tag;
+    const pythonBool: ScalarTag = { ...(tag as ScalarTag), test: tag.identify?.(true) ? PYYAML_TRUE : PYYAML_FALSE };
+    return pythonBool;
+  });
+  return [...adjusted, unsafeTag];
+}
+
 /** Parses YAML the way Ansible reads it (YAML 1.1: yes/no booleans, 0644 octal, merge keys). */
 export function parseYamlText(text: string, file: string): YNode | undefined {
   const lineCounter = new LineCounter();
@@ -55,7 +69,7 @@ export function parseYamlText(text: string, file: string): YNode | undefined {
     version: '1.1',
     prettyErrors: false,
     uniqueKeys: true,
-    customTags: [unsafeTag],
+    customTags: ansibleTags,
   });
   const posAt = (offset: number): SourcePos => {
     const { line, col } = lineCounter.linePos(offset);
@@ -124,13 +138,13 @@ class Converter {
         if (isAlias(keyNode)) throw new PlayError('an alias cannot be used as a mapping key', keyPos);
         throw new PlayError('a mapping key must be a plain string, not a list or mapping', keyPos);
       }
-      const key = String(keyNode.value);
       const value = this.convert(pair.value as YamlLibNode | null, depth + 1, keyPos);
-      if (key === '<<' && keyNode.source === '<<') {
+      // The YAML 1.1 schema marks the merge key `<<` with a symbol value.
+      if (typeof keyNode.value === 'symbol') {
         merged.push(...this.mergeSources(value));
         continue;
       }
-      entries.push({ key, keyPos, value });
+      entries.push({ key: String(keyNode.value), keyPos, value });
     }
     // Explicit keys win over merged ones, whichever comes first (YAML merge key semantics).
     const explicit = new Set(entries.map((e) => e.key));
