@@ -62,6 +62,9 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
       'UsePAM no',
       'StrictModes no',
       'LogLevel ERROR',
+      // bash sources ~/.bashrc for commands run by sshd unless it is a nested shell (SHLVL >= 1).
+      // The test machine's root ~/.bashrc is slow (tens of ms per command); keep it out of tests.
+      'SetEnv SHLVL=1',
       '',
     ].join('\n'),
   );

@@ -83,6 +83,24 @@ test('a changed key is refused even with acceptNewHostKeys, naming the known_hos
   assert.is(await readFile(knownHosts, 'utf8'), before, 'the file is left alone');
 });
 
+test('reconnect stops at once when the host key no longer matches (no retrying until the deadline)', async () => {
+  const knownHosts = await writeKnownHosts(join(sshd.dir, 'kh-reconnect'), [sshd.knownHostsLine]);
+  const conn = new SshConnection(settingsFor(sshd, knownHosts));
+  await conn.connect();
+  await writeKnownHosts(knownHosts, [`[127.0.0.1]:${sshd.port} ${otherKey}`]);
+  const started = Date.now();
+  try {
+    await conn.reconnect(Date.now() + 30_000);
+    assert.unreachable('reconnect should refuse the changed key');
+  } catch (err) {
+    assert.instance(err, HostKeyError);
+    assert.match((err as Error).message, /REMOTE HOST IDENTIFICATION HAS CHANGED/);
+  } finally {
+    await conn.close();
+  }
+  assert.ok(Date.now() - started < 2_000);
+});
+
 test('a key marked @revoked is refused', async () => {
   const [type, blob] = sshd.hostKeyPub.split(' ');
   const knownHosts = await writeKnownHosts(join(sshd.dir, 'kh-revoked'), [sshd.knownHostsLine, `@revoked * ${type} ${blob}`]);
