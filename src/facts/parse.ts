@@ -6,11 +6,11 @@ import type { DefaultRouteFact, Facts, MountFact, NicFact, SelinuxFact } from '.
 const BEGIN_MARKER = 'play_facts_begin=1';
 const END_MARKER = 'play_facts_end=1';
 
-/** The facts script's output was not what it prints: cut short, or no script ran at all. */
-export class FactsOutputError extends Error {
+/** Facts could not be had from a host: the script failed, or its output was cut short or missing. */
+export class FactGatheringError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'FactsOutputError';
+    this.name = 'FactGatheringError';
   }
 }
 
@@ -94,10 +94,10 @@ function readFrame(output: string): RawFacts {
   const lines = output.split('\n').map((line) => line.replace(/\r$/, ''));
   const begin = lines.indexOf(BEGIN_MARKER);
   if (begin < 0) {
-    throw new FactsOutputError(`the facts script printed no '${BEGIN_MARKER}' line; it did not run under /bin/sh`);
+    throw new FactGatheringError(`the facts script printed no '${BEGIN_MARKER}' line; it did not run under /bin/sh`);
   }
   const end = lines.indexOf(END_MARKER, begin + 1);
-  if (end < 0) throw new FactsOutputError(`the facts script output ends before '${END_MARKER}': it was cut short`);
+  if (end < 0) throw new FactGatheringError(`the facts script output ends before '${END_MARKER}': it was cut short`);
   const raw = new RawFacts();
   for (const line of lines.slice(begin + 1, end)) {
     const eq = line.indexOf('=');

@@ -1,36 +1,30 @@
 import picomatch from 'picomatch';
-import { shellQuote } from '../connection/shell.js';
-import { parseFacts } from '../facts/parse.js';
-import { FACTS_SCRIPT } from '../facts/script.js';
+import { gatherFacts } from '../facts/gather.js';
 import type { Facts } from '../facts/types.js';
-import { failOnError, failure } from './result.js';
+import { failOnError } from './result.js';
 import type { ModuleDefinition } from './types.js';
 
 type SetupArgs = {
-  /** Accepted for Ansible compatibility and ignored: every fact costs the same single round trip. */
+  /** Accepted for Ansible compatibility and ignored: every fact comes from the same single round trip. */
   gather_subset: string[];
+  /** Accepted for Ansible compatibility and ignored: the script bounds its only slow call itself. */
+  gather_timeout: number;
   /** Shell-style globs on fact names, `ansible_` prefix optional ("ansible_distribution*", "gpus"). */
   filter: string[];
 };
 
-/**
- * Gathers facts with one `exec` of FACTS_SCRIPT. Read-only, so it runs the same in check mode.
- * The script is handed to /bin/sh explicitly: the login shell of the remote user may not be POSIX.
- */
+/** Gathers facts with one `exec` of FACTS_SCRIPT. Read-only, so it runs the same in check mode. */
 export const setupModule: ModuleDefinition<SetupArgs> = {
   name: 'setup',
   aliases: ['ansible.builtin.setup'],
   schema: {
     gather_subset: { type: 'list', elements: 'str', default: ['all'] },
+    gather_timeout: { type: 'int', default: 10 },
     filter: { type: 'list', elements: 'str', default: [] },
   },
   run(args, ctx) {
     return failOnError(async () => {
-      const result = await ctx.conn.exec(`/bin/sh -c ${shellQuote(FACTS_SCRIPT)}`, { become: ctx.become });
-      if (result.rc !== 0) {
-        return failure(`fact gathering failed (rc=${result.rc}): ${result.stderr.trim()}`, { rc: result.rc });
-      }
-      const facts = parseFacts(result.stdout);
+      const facts = await gatherFacts(ctx.conn, ctx.become);
       return { changed: false, facts: { ansible_facts: filterFacts(facts, args.filter ?? []) } };
     });
   },

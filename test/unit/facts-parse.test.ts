@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { FactsOutputError, parseFacts } from '../../src/facts/parse.js';
+import { FactGatheringError, parseFacts } from '../../src/facts/parse.js';
 
 const fixture = (name: string): string =>
   readFileSync(new URL(`../fixtures/facts/${name}`, import.meta.url), 'utf8');
@@ -244,10 +244,10 @@ test('UEFI on RHEL picks EFI/redhat; without a readable /boot/efi the vendor def
 });
 
 test('output without the frame is an error saying what is missing', () => {
-  assert.throws(() => parseFacts('sh: 1: Syntax error\n'), (e: unknown) => e instanceof FactsOutputError && /play_facts_begin=1/.test(e.message));
+  assert.throws(() => parseFacts('sh: 1: Syntax error\n'), (e: unknown) => e instanceof FactGatheringError && /play_facts_begin=1/.test(e.message));
   assert.throws(
     () => parseFacts('play_facts_begin=1\nkernel=3.10.0\n'),
-    (e: unknown) => e instanceof FactsOutputError && /cut short/.test(e.message),
+    (e: unknown) => e instanceof FactGatheringError && /cut short/.test(e.message),
   );
 });
 

@@ -244,7 +244,7 @@ function moduleContext(): ModuleContext {
 }
 
 test('setup module: one exec, facts under ansible_facts, changed false', async () => {
-  const result = await setupModule.run({ gather_subset: ['all'], filter: [] }, moduleContext());
+  const result = await setupModule.run({ gather_subset: ['all'], gather_timeout: 10, filter: [] }, moduleContext());
   assert.is(result.changed, false);
   assert.is(result.failed, undefined);
   const facts = (result.facts as { ansible_facts: Facts }).ansible_facts;
@@ -253,7 +253,7 @@ test('setup module: one exec, facts under ansible_facts, changed false', async (
 });
 
 test('setup module: filter globs match names with or without the ansible_ prefix', async () => {
-  const result = await setupModule.run({ gather_subset: ['!all'], filter: ['ansible_distribution*', 'boot_id'] }, moduleContext());
+  const result = await setupModule.run({ gather_subset: ['!all'], gather_timeout: 10, filter: ['ansible_distribution*', 'boot_id'] }, moduleContext());
   const facts = (result.facts as { ansible_facts: Record<string, unknown> }).ansible_facts;
   assert.equal(Object.keys(facts).sort(), [
     'boot_id',
@@ -262,6 +262,14 @@ test('setup module: filter globs match names with or without the ansible_ prefix
     'distribution_release',
     'distribution_version',
   ]);
+});
+
+test('setup module: a host where the script cannot run gives a failed result naming rc and stderr', async () => {
+  const ctx = { ...moduleContext(), become: { user: 'play-no-such-user', method: 'sudo' as const } };
+  const result = await setupModule.run({ gather_subset: ['all'], gather_timeout: 10, filter: [] }, ctx);
+  assert.is(result.failed, true);
+  assert.is(result.changed, false);
+  assert.match(String(result.msg), /^fact gathering failed \(rc=[1-9]\d*\): \S/);
 });
 
 test.after(() => rmSync(scratch, { recursive: true, force: true }));
