@@ -107,13 +107,16 @@ function tuplesToLists(tokens: JexlToken[]): JexlToken[] {
       open[open.length - 1]!.commas = true;
     } else if (token.type === 'closeParen' || token.type === 'closeBracket' || token.type === 'closeCurl') {
       const opened = open.pop();
+      if (!opened) throw new Error(`unexpected '${token.value}'`);
       if (result[i - 1]?.type === 'comma') result.splice(--i, 1);
-      if (opened && opened.grouping && (opened.commas || result[i - 1] === result[opened.index])) {
+      if (opened.grouping && (opened.commas || result[i - 1] === result[opened.index])) {
         result[opened.index] = { type: 'openBracket', value: '[', raw: '[' };
         result[i] = { type: 'closeBracket', value: ']', raw: ']' };
       }
     }
   }
+  // jexl's parser accepts an unclosed bracket at the end; Jinja does not.
+  if (open.length) throw new Error(`'${result[open[open.length - 1]!.index]!.value}' is never closed`);
   return result;
 }
 
@@ -121,14 +124,18 @@ function invalid(expr: string, detail: string, pos: SourcePos): PlayError {
   return new PlayError(`invalid expression "${expr}" in ${pos.file}:${pos.line}: ${detail}`, pos, ExitCode.PARSE_ERROR);
 }
 
-function describeSyntaxError(message: string): string {
+function describeSyntaxError(message: string, expr: string): string {
   const token = /^Invalid expression token: (\S+)/.exec(message)?.[1];
   if (token !== undefined) {
     const hint = Object.entries(JEXL_HINTS).find(([op]) => token.startsWith(op))?.[1];
     return `unexpected '${token}'${hint ? ` (${hint})` : ''}`;
   }
   const unexpected = /^Token (.*?) \((\w+)\) unexpected/.exec(message);
-  if (unexpected) return `unexpected '${unexpected[1]!.trim()}'`;
+  if (unexpected) {
+    const token = unexpected[1]!.trim();
+    // `a || b` lexes as two filter pipes, so jexl trips over the second one.
+    return token === '|' && expr.includes('||') ? `unexpected '||' (${JEXL_HINTS['||']})` : `unexpected '${token}'`;
+  }
   if (message.startsWith('Unexpected end of expression')) return 'the expression ends too early';
   return message;
 }
@@ -193,7 +200,7 @@ export function parseExpression(expr: string, pos: SourcePos): ExprNode {
     parser.addTokens(toJinjaTokens(lexer.tokenize(expr)));
     ast = parser.complete() as ExprNode;
   } catch (error) {
-    throw invalid(expr, describeSyntaxError((error as Error).message), pos);
+    throw invalid(expr, describeSyntaxError((error as Error).message, expr), pos);
   }
   checkNames(ast, expr, pos);
   parsed.set(expr, ast);

@@ -26,10 +26,16 @@ class MissingVariable extends Error {
   }
 }
 
-// Generated template code reaches these through `container.helpers`, the only runtime object it sees.
-const RESOLVE_PATH = '__play_resolve_path';
+/** The text a value renders as: Handlebars' own rule (nothing for null), but always a string. */
+function asText(value: unknown): string {
+  return value === null || value === undefined ? '' : String(value);
+}
+
+// Generated template code reaches these through `container.helpers`, the only runtime object it
+// sees. An object, not a function, so Handlebars does not wrap it as a helper.
+const RUNTIME = '__play_runtime';
 const CAPTURE = '__play_capture';
-const INTERNAL_HELPERS = new Set([RESOLVE_PATH, CAPTURE]);
+const INTERNAL_HELPERS = new Set([RUNTIME, CAPTURE]);
 
 function resolvePath(base: unknown, parts: string[], label: string, lenient: boolean, at: Location): unknown {
   let value = base;
@@ -53,7 +59,7 @@ interface CaptureBox {
   value?: unknown;
 }
 
-hb.registerHelper(RESOLVE_PATH, resolvePath);
+hb.registerHelper(RUNTIME, { resolvePath, asText } as unknown as Handlebars.HelperDelegate);
 hb.registerHelper(CAPTURE, (value: unknown, options: Handlebars.HelperOptions) => {
   (options.data as { capture: CaptureBox }).capture.value = value;
   return '';
@@ -68,6 +74,7 @@ interface CompilerInternals {
   push(expr: unknown): void;
   quotedString(text: string): string;
   aliasable(name: string): unknown;
+  append(): void;
   source: { currentLocation?: { start: Location } };
 }
 type CompilerClass = new () => CompilerInternals;
@@ -81,11 +88,16 @@ function installStrictLookup(env: typeof Handlebars): void {
       const at = this.source.currentLocation?.start ?? { line: 1, column: 0 };
       const rest = parts.slice(startPartIndex).map((part) => this.quotedString(part)).join(', ');
       this.push([
-        this.aliasable(`container.helpers.${RESOLVE_PATH}`),
+        this.aliasable(`container.helpers.${RUNTIME}.resolvePath`),
         `(`, base, `, [${rest}], ${this.quotedString(label)}, ${String(lenientParts.has(parts))}, `,
-        // Last, because Handlebars' helper wrapper writes `lookupProperty` into the last argument.
         `{ line: ${Number(at.line)}, column: ${Number(at.column)} })`,
       ]);
+    }
+
+    // Output as text before Handlebars joins it with `+`: `{{major}}{{minor}}` must not add numbers.
+    override append(): void {
+      this.push([this.aliasable(`container.helpers.${RUNTIME}.asText`), '(', this.popStack(), ')']);
+      super.append();
     }
   }
   // Child programs (block bodies) are compiled by `compiler`, which must be ours too.

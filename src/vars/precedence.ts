@@ -1,0 +1,145 @@
+// Variable precedence, as Ansible's (https://docs.ansible.com/ansible/latest/playbook_guide/
+// playbooks_variables.html#understanding-variable-precedence), with hash_behaviour=replace: a
+// higher level replaces a variable whole, dicts are not merged.
+import { ExitCode, PlayError, type SourcePos } from '../errors.js';
+import type { Vars } from '../playbook/types.js';
+import { hasTemplate, templateValue } from './template-value.js';
+
+export interface VarLayers {
+  roleDefaults?: Vars;
+  /** Inventory variables, group and host already merged (all, parents before children, then host). */
+  inventory?: Vars;
+  /** Gathered facts, without the `ansible_` prefix (`distribution`, `gpus`). */
+  facts?: Vars;
+  playVars?: Vars;
+  varsFiles?: Vars;
+  /** Role vars and the role's params. */
+  roleVars?: Vars;
+  /** Vars of the enclosing blocks, outermost first. */
+  blockVars?: Vars[];
+  taskVars?: Vars;
+  /** Registered results and set_fact values. */
+  hostFacts?: Vars;
+  extraVars?: Vars;
+  /** inventory_hostname, groups, hostvars, ...: reserved, nothing overrides them. */
+  magic?: Vars;
+  /** Where a lazily templated variable's error is reported (usually the task); optional. */
+  pos?: SourcePos;
+}
+
+export const PRECEDENCE: readonly { level: string; description: string }[] = [
+  { level: 'roleDefaults', description: "role defaults (defaults/main.yml), the lowest: meant to be overridden" },
+  { level: 'inventory', description: 'inventory group vars (all, then parent before child groups), then inventory host vars' },
+  { level: 'facts', description: 'gathered facts, as ansible_facts.<name> and as ansible_<name>' },
+  { level: 'playVars', description: 'play vars:' },
+  { level: 'varsFiles', description: 'play vars_files:' },
+  { level: 'roleVars', description: 'role vars (vars/main.yml) and role params' },
+  { level: 'blockVars', description: 'block vars:, outer blocks below inner ones' },
+  { level: 'taskVars', description: 'task vars:' },
+  { level: 'hostFacts', description: 'registered results and set_fact' },
+  { level: 'extraVars', description: 'extra vars (-e), the highest a user can set' },
+  { level: 'magic', description: 'magic variables (inventory_hostname, groups, hostvars, ...): reserved, never overridden' },
+];
+
+const NO_POS: SourcePos = { file: '(variables)', line: 0, col: 0 };
+
+/** Per layer object, the keys whose values hold `{{`: layers are shared by many tasks and hosts. */
+const templatedKeys = new WeakMap<Vars, string[]>();
+
+function keysToTemplate(layer: Vars): string[] {
+  let keys = templatedKeys.get(layer);
+  if (!keys) {
+    keys = Object.keys(layer).filter((key) => hasTemplate(layer[key]));
+    templatedKeys.set(layer, keys);
+  }
+  return keys;
+}
+
+/**
+ * Makes `vars[key]` a getter that templates `raw` against the whole of `vars` on first read and
+ * then keeps the result, as Ansible templates variables lazily: `a: "{{ b }}"` sees `b` from any
+ * level, including higher ones. A higher layer assigning the key replaces the getter.
+ */
+function defineLazy(vars: Vars, key: string, raw: unknown, origin: string, pos: SourcePos, busy: Set<string>): void {
+  const settle = (value: unknown) =>
+    Object.defineProperty(vars, key, { value, writable: true, enumerable: true, configurable: true });
+  Object.defineProperty(vars, key, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      if (busy.has(key)) {
+        throw new PlayError(`recursive loop: variable '${key}' refers to itself`, pos, ExitCode.HOST_FAILED);
+      }
+      busy.add(key);
+      try {
+        const value = templateValue(raw, vars, pos);
+        settle(value);
+        return value;
+      } catch (error) {
+        if (!(error instanceof PlayError)) throw error;
+        throw new PlayError(`${error.message} (in variable '${key}' from ${origin})`, error.pos, error.exitCode);
+      } finally {
+        busy.delete(key);
+      }
+    },
+    set: settle,
+  });
+}
+
+/** Ansible's inject_facts_as_vars: `distribution` is also `ansible_distribution`. */
+function factsAsVars(facts: Vars): Vars {
+  const vars: Vars = { ansible_facts: facts };
+  for (const [name, value] of Object.entries(facts)) {
+    vars[name.startsWith('ansible_') ? name : `ansible_${name}`] = value;
+  }
+  return vars;
+}
+
+/**
+ * The variables a task (or host) sees: each layer shallow-merged over the ones below it, in
+ * PRECEDENCE order. Values holding `{{` are templated lazily, on first read. Layer objects are
+ * not copied deeply and must not be modified after their first use.
+ */
+export function buildVars(layers: VarLayers): Vars {
+  const vars: Vars = {};
+  const pos = layers.pos ?? NO_POS;
+  const busy = new Set<string>();
+  const add = (layer: Vars | undefined, origin: string | undefined) => {
+    if (!layer) return;
+    Object.assign(vars, layer);
+    if (origin) for (const key of keysToTemplate(layer)) defineLazy(vars, key, layer[key], origin, pos, busy);
+  };
+  add(layers.roleDefaults, 'role defaults');
+  add(layers.inventory, 'inventory');
+  if (layers.facts) add(factsAsVars(layers.facts), undefined);
+  add(layers.playVars, 'play vars');
+  add(layers.varsFiles, 'vars_files');
+  add(layers.roleVars, 'role vars');
+  for (const block of layers.blockVars ?? []) add(block, 'block vars');
+  add(layers.taskVars, 'task vars');
+  // Registered results are data from hosts, never templates (Ansible marks them unsafe).
+  add(layers.hostFacts, undefined);
+  add(layers.extraVars, 'extra vars');
+  add(layers.magic, undefined);
+  return vars;
+}
+
+/**
+ * A `hostvars` dict whose entries are computed on first read and then kept, so that a task
+ * that never looks at other hosts costs nothing for them.
+ */
+export function lazyHostvars(hostnames: readonly string[], resolve: (host: string) => Vars): Vars {
+  const view: Vars = {};
+  for (const host of hostnames) {
+    Object.defineProperty(view, host, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        const value = resolve(host);
+        Object.defineProperty(view, host, { value, enumerable: true, configurable: true });
+        return value;
+      },
+    });
+  }
+  return view;
+}
