@@ -25,6 +25,12 @@ export function loadYaml(text: string, file: string): YamlSource {
     return { file, line, col };
   };
   const [error] = doc.errors;
+  if (error?.code === 'DUPLICATE_KEY') {
+    // The parser places this error just before the repeated key; point at the key itself.
+    const start = text.slice(error.pos[0]).search(/\S/) + error.pos[0];
+    const key = /^[^:\n]*/.exec(text.slice(start))![0].trim();
+    throw new PlayError(`duplicate key '${key}': a key may appear only once in a mapping`, at(start));
+  }
   if (error) {
     throw new PlayError(`YAML syntax error: ${error.message.split('\n')[0]}`, at(error.pos[0]));
   }
