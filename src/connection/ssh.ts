@@ -562,19 +562,24 @@ async function connectHop(hop: Hop, ctx: HopContext): Promise<OpenHop> {
 
   return new Promise((resolve, reject) => {
     const client = new Client();
+    /** Set once connect() has resolved or rejected. */
+    let settled = false;
     let ready = false;
     let closed = false;
-    let latestError: Error | undefined;
+    let errorAfterReady: Error | undefined;
     const fail = (err: Error): void => {
-      if (ready) return;
-      ready = true;
+      if (settled) return;
+      settled = true;
       client.end();
       reject(err);
     };
     client.on('error', (err: Error & { level?: string; code?: string }) => {
-      latestError = err;
+      if (ready) {
+        errorAfterReady = err;
+        return;
+      }
       // A missing or broken agent is not fatal: ssh2 goes on with the next method.
-      if (ready || err.level === 'agent') return;
+      if (err.level === 'agent') return;
       fail(hostKeyRefusal ?? connectError(err, hop, ctx, tried, serverAllows, problems));
     });
     client.on('close', () => {
@@ -582,9 +587,9 @@ async function connectHop(hop: Hop, ctx: HopContext): Promise<OpenHop> {
       fail(hostKeyRefusal ?? new UnreachableError(`${host}: ssh to ${ctx.describe}: closed during setup`, host));
     });
     client.on('ready', () => {
-      if (ready) return;
-      ready = true;
-      resolve({ client, lastError: () => latestError, isClosed: () => closed });
+      if (settled) return;
+      settled = ready = true;
+      resolve({ client, lastError: () => errorAfterReady, isClosed: () => closed });
     });
 
     const preferredTypes = knownKeyTypes(ctx.knownHosts, knownName);
