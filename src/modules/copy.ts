@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { DELIVER_OPTIONS, deliverContent, type DeliverArgs } from './deliver.js';
+import { DELIVER_OPTIONS, deliverContent, validateProblem, type DeliverArgs } from './deliver.js';
 import { modeProblem } from './mode.js';
 import { failOnError, failure } from './result.js';
 import type { ModuleContext, ModuleDefinition, ModuleResult } from './types.js';
@@ -30,7 +30,7 @@ export const copyModule: ModuleDefinition<CopyArgs> = {
   schema: {
     ...DELIVER_OPTIONS,
     src: { type: 'path' },
-    content: { type: 'raw', noLog: false },
+    content: { type: 'raw' },
   },
   validate(args) {
     if (args.src === undefined && args.content === undefined) return 'copy needs either src or content';
@@ -38,7 +38,7 @@ export const copyModule: ModuleDefinition<CopyArgs> = {
     if (args.content !== undefined && args.dest.endsWith('/')) {
       return `dest ${args.dest} must be a file name, not a directory, when content is given`;
     }
-    return args.mode === 'preserve' ? undefined : modeProblem(args.mode);
+    return validateProblem(args.validate) ?? (args.mode === 'preserve' ? undefined : modeProblem(args.mode));
   },
   run(args, ctx) {
     return failOnError(() =>

@@ -18,6 +18,11 @@ export const DELIVER_OPTIONS: ModuleSchema = {
   validate: { type: 'str' },
 };
 
+/** `validate` runs on the new file before it replaces the old one, so it must name it with %s. */
+export function validateProblem(validate: string | undefined): string | undefined {
+  return validate !== undefined && !validate.includes('%s') ? `validate must contain %s (the new file); got '${validate}'` : undefined;
+}
+
 export function fileAttributes(args: { mode?: unknown; owner?: string; group?: string }): FileAttributes {
   return { mode: normalizeMode(args.mode), owner: args.owner || undefined, group: args.group || undefined };
 }

@@ -1,5 +1,5 @@
 import { shellQuote } from '../connection/shell.js';
-import { FILE_ATTRIBUTE_OPTIONS, fileAttributes } from './deliver.js';
+import { FILE_ATTRIBUTE_OPTIONS, fileAttributes, validateProblem } from './deliver.js';
 import { editLines } from './line-edit.js';
 import { modeProblem } from './mode.js';
 import { applyFile, execOrThrow, probeRemoteFile } from './remote-file.js';
@@ -98,7 +98,7 @@ export const lineinfileModule: ModuleDefinition<LineinfileArgs> = {
     } else if (args.line === undefined && args.regexp === undefined && args.search_string === undefined) {
       return 'one of line, search_string, or regexp is required with state=absent';
     }
-    return modeProblem(args.mode);
+    return validateProblem(args.validate) ?? modeProblem(args.mode);
   },
   run: (args, ctx) => failOnError(() => runLineinfile(args, ctx)),
 };

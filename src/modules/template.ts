@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { DELIVER_OPTIONS, deliverContent, type DeliverArgs } from './deliver.js';
+import { DELIVER_OPTIONS, deliverContent, validateProblem, type DeliverArgs } from './deliver.js';
 import { modeProblem } from './mode.js';
 import { failOnError } from './result.js';
 import type { ModuleDefinition } from './types.js';
@@ -12,7 +12,7 @@ export const templateModule: ModuleDefinition<TemplateArgs> = {
     ...DELIVER_OPTIONS,
     src: { type: 'path', required: true },
   },
-  validate: (args) => modeProblem(args.mode),
+  validate: (args) => validateProblem(args.validate) ?? modeProblem(args.mode),
   run(args, ctx) {
     return failOnError(async () => {
       const local = ctx.findFile('templates', args.src);

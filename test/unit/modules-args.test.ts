@@ -97,6 +97,8 @@ test('set_fact takes any names; a bad mode is a load-time error', () => {
   assert.equal(facts.args, { gpu_ids: ['10de:1eb8'], cacheable: false });
   const badMode = validateModuleArgs(mod('copy'), { content: 'x', dest: '/a', mode: 'rw-r--r--' });
   assert.equal(badMode.errors, ["mode must be an octal string such as '0644'; got 'rw-r--r--'"]);
+  const badValidate = validateModuleArgs(mod('template'), { src: 'a', dest: '/a', validate: 'visudo -cf' });
+  assert.equal(badValidate.errors, ["validate must contain %s (the new file); got 'visudo -cf'"]);
 });
 
 test('modes: strings are octal, integers are already converted', () => {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createModprobeModule } from '../../src/modules/modprobe.js';
+import { createModprobeModule, planPersistence } from '../../src/modules/modprobe.js';
 import { packageModule } from '../../src/modules/package.js';
 import { serviceModule } from '../../src/modules/service.js';
 import { rewriteSysctlFile, sysctlModule } from '../../src/modules/sysctl.js';
@@ -181,7 +181,7 @@ function modprobeTools(dir: string): string {
     lsmod: `echo 'Module Size Used by'; sed 's/$/ 16384 0/' ${loaded}`,
     modprobe: [
       `echo "$*" >> ${dir}/modprobe.log`,
-      `if [ "$1" = -r ]; then grep -vx "$3" ${loaded} > ${loaded}.new; mv ${loaded}.new ${loaded}; else echo "$2" | tr - _ >> ${loaded}; fi`,
+      `if [ "$1" = -r ]; then m=$(echo "$3" | tr - _); grep -vx "$m" ${loaded} > ${loaded}.new; mv ${loaded}.new ${loaded}; else echo "$2" | tr - _ >> ${loaded}; fi`,
     ].join('\n'),
   });
 }
@@ -203,17 +203,38 @@ test('modprobe: loads once with params, writes persistence files, removes them w
     assert.is(first.changed, true);
     assert.equal(log(dir, 'modprobe.log'), ['-- vfio-pci ids=10de:1eb8,10de:10f8 disable_vga=1']);
     assert.is(readFileSync(join(dirs.modulesLoad, 'vfio-pci.conf'), 'utf8'), 'vfio-pci\n');
-    assert.is(readFileSync(join(dirs.modprobe, 'vfio-pci.conf'), 'utf8'), 'options vfio-pci ids=10de:1eb8,10de:10f8 disable_vga=1\n');
+    assert.is(readFileSync(join(dirs.modprobe, 'vfio-pci.conf'), 'utf8'), 'options vfio-pci ids=10de:1eb8,10de:10f8\noptions vfio-pci disable_vga=1\n');
     const second = await runModule(mod, args, makeContext({ env }));
     assert.is(second.changed, false);
-    const gone = await runModule(mod, { name: 'vfio-pci', state: 'absent', persistent: 'absent' }, makeContext({ env }));
+    const gone = await runModule(mod, { name: 'vfio-pci', state: 'absent', persistent: 'absent' }, makeContext({ env, diff: true }));
     assert.is(gone.changed, true);
     assert.equal(log(dir, 'modprobe.log').slice(-1), ['-r -- vfio-pci']);
-    assert.not.ok(existsSync(join(dirs.modulesLoad, 'vfio-pci.conf')));
-    assert.not.ok(existsSync(join(dirs.modprobe, 'vfio-pci.conf')));
+    assert.is(readFileSync(join(dirs.modulesLoad, 'vfio-pci.conf'), 'utf8'), '#vfio-pci\n');
+    assert.is(readFileSync(join(dirs.modprobe, 'vfio-pci.conf'), 'utf8'), '#options vfio-pci ids=10de:1eb8,10de:10f8\n#options vfio-pci disable_vga=1\n');
+    assert.equal((gone.diff as { path: string }[]).map((d) => d.path), [join(dirs.modulesLoad, 'vfio-pci.conf'), join(dirs.modprobe, 'vfio-pci.conf')]);
+    const again = await runModule(mod, { name: 'vfio-pci', state: 'absent', persistent: 'absent' }, makeContext({ env }));
+    assert.is(again.changed, false);
   } finally {
     removeDir(dir);
   }
+});
+
+test('modprobe persistence plan: listed anywhere counts; old options elsewhere are commented out', () => {
+  const dirs = { modulesLoad: '/m', modprobe: '/p' };
+  const load = [{ path: '/m/vfio.conf', lines: ['vfio', 'vfio-pci', 'vfio_iommu_type1'] }];
+  const options = [
+    { path: '/p/vfio.conf', lines: ['# GPU', 'options vfio-pci ids=10de:1eb8'] },
+    { path: '/p/blacklist.conf', lines: ['blacklist nouveau'] },
+  ];
+  const same = planPersistence(dirs, { name: 'vfio-pci', params: 'ids=10de:1eb8', persistent: 'present' }, load, options);
+  assert.equal(same, []);
+  const moved = planPersistence(dirs, { name: 'vfio-pci', params: 'ids=10de:2236', persistent: 'present' }, load, options);
+  assert.equal(moved, [
+    { path: '/p/vfio.conf', before: '# GPU\noptions vfio-pci ids=10de:1eb8\n', after: '# GPU\n#options vfio-pci ids=10de:1eb8\n' },
+    { path: '/p/vfio-pci.conf', before: '', after: 'options vfio-pci ids=10de:2236\n' },
+  ]);
+  const fresh = planPersistence(dirs, { name: 'kvm_intel', params: '', persistent: 'present' }, load, options);
+  assert.equal(fresh, [{ path: '/m/kvm_intel.conf', before: '', after: 'kvm_intel\n' }]);
 });
 
 test.run();
