@@ -143,17 +143,16 @@ const BASE_PACKAGES = [
 /** The stub commands' starting state: installed packages, services, firewall, hardware tables. */
 export function initialStateFiles(profile: Profile, node: LabNode): Map<string, string> {
   const network = profile.os.family === 'stream8' ? 'NetworkManager' : 'network';
-  const kernelPackage = `kernel-${profile.os.kernel.replace(/\.x86_64$/, '')}`;
   const files = new Map<string, string>([
     ['node', `name=${node.name}\nprofile=${profile.name}\naddress=${node.address}\nos=${profile.os.family}\nfirmware=${profile.firmware}\ncpu_vendor=${profile.cpuVendor}\n`],
     ['rootdev', `${osLayout(profile).root}\n`],
-    ['packages', [...BASE_PACKAGES, kernelPackage, profile.os.family === 'stream8' ? 'dnf' : 'iptables'].sort().join('\n') + '\n'],
+    ['packages', [...BASE_PACKAGES, 'kernel', profile.os.family === 'stream8' ? 'dnf' : 'iptables'].sort().join('\n') + '\n'],
     ['modules.available', profile.os.modules.join('\n') + '\n'],
     ['services/sshd', 'enabled\n'],
     ['services/firewalld', 'enabled\n'],
     [`services/${network}`, 'enabled\n'],
     ['firewall/public', 'service:ssh\nservice:dhcpv6-client\n'],
-    ['pci.db', profile.pci.map((d) => [d.addr, d.vendor, d.device, d.pciClass, d.subsystemVendor, d.subsystemDevice, d.iommuGroup, `${d.className}|${d.deviceName}`].join(' ')).join('\n') + '\n'],
+    ['pci.db', profile.pci.map((d) => [d.addr, d.vendor, d.device, d.pciClass, d.subsystemVendor, d.subsystemDevice, d.iommuGroup, d.hostDriver ?? '-', `${d.className}|${d.deviceName}`].join(' ')).join('\n') + '\n'],
     ['net/links', profile.nics.map((n) => `${n.name} ${n.mac} UP`).join('\n') + '\n'],
     ['net/addrs', `eth0 ${node.address}/24\n`],
     ['net/routes', `default via ${node.address.replace(/\.\d+$/, '.254')} dev eth0\n`],
@@ -230,6 +229,10 @@ export function writeBootState(paths: NodePaths, profile: Profile, state: BootSt
     for (const zone of existsSync(permanent) ? readdirSync(permanent) : []) {
       run.set(`firewall/${zone}`, readFileSync(join(permanent, zone), 'utf8'));
     }
+  }
+  const savedRules = hostNodeFiles(paths).read('/etc/sysconfig/iptables');
+  if (services.includes('iptables') && savedRules !== undefined) {
+    run.set('iptables', savedRules.split('\n').filter((line) => line.startsWith('-A ')).join('\n') + '\n');
   }
   writeTree(paths.run, run);
   writeSysfs(paths.sys, profile, state);
