@@ -50,7 +50,7 @@ async function attributePlan(ctx: ModuleContext, current: RemoteFileState, wante
     const out = await execOrThrow(ctx, `find ${shellQuote(current.path)} \\( ${tests.join(' -o ')} \\) -print -quit`, 'find');
     if (out.trim()) changes.push(`attributes below ${current.path}`);
   }
-  return { commands: changes.length ? [attributeCommand(current.path, wanted, recurse)] : [], changes };
+  return { commands: changes.length ? [attributeCommand(current.path, wanted, { recurse, link: current.type === 'link' })] : [], changes };
 }
 
 const withState = (from: string, to: string, plan: Plan, command: string): Plan => ({
@@ -100,14 +100,13 @@ async function linkPlan(
     state === 'link'
       ? current.type === 'link' && current.linkTarget === src
       : current.type !== 'absent' && (await sameInode(ctx, src, args.path));
-  if (already) return attributePlan(ctx, current, { ...wanted, mode: state === 'link' ? undefined : wanted.mode }, false);
+  if (already) return attributePlan(ctx, current, wanted, false);
   if (current.type === 'directory') return `refusing to replace directory ${args.path} with a ${state} link`;
   if (current.type !== 'absent' && current.type !== 'link' && !args.force) {
     return `refusing to convert from ${current.type} to ${state} link for ${args.path}; use force: true`;
   }
   const ln = state === 'link' ? `ln -sfn -- ${shellQuote(src)} ${p}` : `ln -f -- ${shellQuote(src)} ${p}`;
-  const attrs = state === 'link' ? { owner: wanted.owner, group: wanted.group } : wanted;
-  const set = attributeCommand(args.path, attrs);
+  const set = attributeCommand(args.path, wanted, { link: state === 'link' });
   return withState(current.type, state, { commands: set ? [set] : [], changes: [] }, ln);
 }
 

@@ -146,17 +146,24 @@ export function attributeChanges(state: RemoteFileState, wanted: FileAttributes)
   return changes;
 }
 
-/** chown/chmod for `path`, in one command line; `recurse` applies them to everything below. */
-export function attributeCommand(path: string, wanted: FileAttributes, recurse = false): string {
+export interface AttributeScope {
+  /** Apply to everything below a directory too. */
+  recurse?: boolean;
+  /** The path is a symlink being managed itself: change the link's owner, not its target's. */
+  link?: boolean;
+}
+
+/** chown/chmod for `path`, in one command line. */
+export function attributeCommand(path: string, wanted: FileAttributes, scope: AttributeScope = {}): string {
   const p = shellQuote(path);
-  const r = recurse ? '-R ' : '';
+  const r = scope.recurse ? '-R ' : '';
   const parts: string[] = [];
   if (wanted.owner || wanted.group) {
     const who = `${wanted.owner ?? ''}${wanted.group ? ':' + wanted.group : ''}`;
-    // -h: change a symlink itself, never the file it points to.
-    parts.push(`chown ${r}-h ${shellQuote(who)} -- ${p}`);
+    parts.push(`chown ${r}${scope.link ? '-h ' : ''}${shellQuote(who)} -- ${p}`);
   }
-  if (wanted.mode) parts.push(`chmod ${r}${shellQuote(wanted.mode)} -- ${p}`);
+  // A symlink has no mode of its own: chmod would change its target.
+  if (wanted.mode && !scope.link) parts.push(`chmod ${r}${shellQuote(wanted.mode)} -- ${p}`);
   return parts.join(' && ');
 }
 

@@ -180,6 +180,9 @@ test('file: directory, touch, link, hard, absent — each idempotent, check mode
     assert.is((await runModule(fileModule, { path: link, state: 'link', src: f }, makeContext())).changed, true);
     assert.is(readlinkSync(link), f);
     assert.is((await runModule(fileModule, { path: link, state: 'link', src: f }, makeContext())).changed, false);
+    const withMode = { path: link, state: 'link', src: f, mode: '0777' };
+    assert.is((await runModule(fileModule, withMode, makeContext())).changed, false, 'a link has no mode to change');
+    assert.is(modeOf(f), '0600', 'the target keeps its mode');
     const hard = join(dir, 'hard');
     assert.is((await runModule(fileModule, { path: hard, state: 'hard', src: f }, makeContext())).changed, true);
     assert.is(statSync(hard).ino, statSync(f).ino);
