@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
 import { PlayError, type SourcePos } from '../errors.js';
 
 /**
@@ -6,8 +7,11 @@ import { PlayError, type SourcePos } from '../errors.js';
  * Host names compare case-insensitively, as ssh lowercases them before matching.
  */
 export function matchPattern(pattern: string, text: string): boolean {
-  const p = pattern.toLowerCase();
-  const t = text.toLowerCase();
+  return wildcardMatch(pattern.toLowerCase(), text.toLowerCase());
+}
+
+/** Case-sensitive `*`/`?` match of the whole text. */
+function wildcardMatch(p: string, t: string): boolean {
   // Iterative glob with single-star backtracking: linear in practice, no regex built from user input.
   let pi = 0;
   let ti = 0;
@@ -58,6 +62,8 @@ interface ConfigBlock {
   patterns: string[] | null;
   /** `Match` blocks are not evaluated (except `Match all`): their options never apply. */
   ignored: boolean;
+  /** Patterns of the `Host` blocks an `Include` of this block sits in: all must match too. */
+  guards: string[][];
   lines: ConfigLine[];
 }
 
@@ -84,7 +90,7 @@ export interface HostConfig {
 }
 
 export function parseSshConfig(text: string, file: string): SshConfig {
-  const blocks: ConfigBlock[] = [{ patterns: null, ignored: false, lines: [] }];
+  const blocks: ConfigBlock[] = [{ patterns: null, ignored: false, guards: [], lines: [] }];
   text.split(/\r?\n/).forEach((raw, index) => {
     const trimmed = raw.trim();
     if (trimmed === '' || trimmed.startsWith('#')) return;
@@ -96,10 +102,10 @@ export function parseSshConfig(text: string, file: string): SshConfig {
     const args = splitArgs(m[2]!, pos);
     if (keyword === 'host') {
       if (args.length === 0) throw new PlayError('Host needs at least one pattern', pos);
-      blocks.push({ patterns: args, ignored: false, lines: [] });
+      blocks.push({ patterns: args, ignored: false, guards: [], lines: [] });
     } else if (keyword === 'match') {
       const matchesAll = args.length === 1 && args[0]!.toLowerCase() === 'all';
-      blocks.push({ patterns: matchesAll ? ['*'] : [], ignored: !matchesAll, lines: [] });
+      blocks.push({ patterns: matchesAll ? ['*'] : [], ignored: !matchesAll, guards: [], lines: [] });
     } else {
       blocks[blocks.length - 1]!.lines.push({ keyword, args, pos });
     }
@@ -124,7 +130,7 @@ export function hostConfig(config: SshConfig, host: string): HostConfig {
   const result: HostConfig = { identityFiles: [] };
   let proxyJumpSeen = false;
   for (const block of config.blocks) {
-    if (block.ignored) continue;
+    if (block.ignored || !block.guards.every((guard) => matchPatternList(guard, host))) continue;
     if (block.patterns !== null && !matchPatternList(block.patterns, host)) continue;
     for (const { keyword, args, pos } of block.lines) {
       const first = args[0];
@@ -160,16 +166,72 @@ function parsePort(text: string, pos: SourcePos): number {
   return port;
 }
 
-/** Reads an ssh_config file; a missing file is an empty config, as for ssh. */
-export async function loadSshConfig(file: string): Promise<SshConfig> {
+/** How deep Includes may nest, as ssh's READCONF_MAX_DEPTH. */
+const MAX_INCLUDE_DEPTH = 16;
+
+/**
+ * Reads a user ssh_config file and the files it `Include`s; missing files are empty, as for ssh.
+ * `home` resolves `~` and relative Include paths (which are relative to ~/.ssh).
+ */
+export async function loadSshConfig(file: string, home: string): Promise<SshConfig> {
+  return { file, blocks: await loadBlocks(file, home, [], false, 0) };
+}
+
+async function loadBlocks(file: string, home: string, guards: string[][], ignored: boolean, depth: number): Promise<ConfigBlock[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { file, blocks: [] };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  return parseSshConfig(text, file);
+  const out: ConfigBlock[] = [];
+  for (const block of parseSshConfig(text, file).blocks) {
+    const scope = { patterns: block.patterns, ignored: ignored || block.ignored, guards };
+    let current: ConfigBlock = { ...scope, lines: [] };
+    out.push(current);
+    for (const line of block.lines) {
+      if (line.keyword !== 'include') {
+        current.lines.push(line);
+        continue;
+      }
+      if (depth >= MAX_INCLUDE_DEPTH) {
+        throw new PlayError(`Include nested more than ${MAX_INCLUDE_DEPTH} levels deep (a loop?)`, line.pos);
+      }
+      // An Include inside a Host block applies only to the hosts that block matches.
+      const innerGuards = block.patterns ? [...guards, block.patterns] : guards;
+      for (const included of await includePaths(line.args, home, line.pos)) {
+        out.push(...(await loadBlocks(included, home, innerGuards, scope.ignored, depth + 1)));
+      }
+      // The rest of the including block continues after the included files.
+      current = { ...scope, lines: [] };
+      out.push(current);
+    }
+  }
+  return out;
+}
+
+/** Include arguments to files: `~` expanded, relative paths under ~/.ssh, wildcards in the file name, sorted. */
+async function includePaths(args: string[], home: string, pos: SourcePos): Promise<string[]> {
+  const paths: string[] = [];
+  for (const arg of args) {
+    const expanded = arg === '~' || arg.startsWith('~/') ? home + arg.slice(1) : arg;
+    const path = isAbsolute(expanded) ? expanded : join(home, '.ssh', expanded);
+    const directory = dirname(path);
+    const name = path.slice(directory.length + 1);
+    if (!/[*?]/.test(name)) {
+      paths.push(path);
+      continue;
+    }
+    if (/[*?]/.test(directory)) {
+      throw new PlayError(`Include '${arg}': wildcards are supported in the file name only`, pos);
+    }
+    const entries = await readdir(directory).catch(() => [] as string[]);
+    // As glob(7): a wildcard does not match a leading dot.
+    const matches = entries.filter((entry) => (name.startsWith('.') || !entry.startsWith('.')) && wildcardMatch(name, entry));
+    paths.push(...matches.sort().map((entry) => join(directory, entry)));
+  }
+  return paths;
 }
 
 /** Values for ssh_config's `%` tokens (ssh_config(5) TOKENS). */

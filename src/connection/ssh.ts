@@ -231,7 +231,7 @@ export class SshConnection implements Connection {
 
   private async open(timeoutMs: number): Promise<LiveSession> {
     const home = this.settings.homeDir ?? homedir();
-    const config = await loadSshConfig(this.settings.sshConfigFile ?? join(home, '.ssh', 'config'));
+    const config = await loadSshConfig(this.settings.sshConfigFile ?? join(home, '.ssh', 'config'), home);
     const hops = planHops(this.settings, config, home);
     const knownHostsFiles = (
       this.settings.knownHostsFiles ?? [join(home, '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts']

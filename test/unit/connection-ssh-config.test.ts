@@ -1,9 +1,13 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PlayError } from '../../src/errors.js';
 import {
   expandPathTokens,
   hostConfig,
+  loadSshConfig,
   matchPattern,
   matchPatternList,
   parseJumpHosts,
@@ -129,6 +133,60 @@ test('parseJumpHosts: user@host:port, ssh:// form, several hops', () => {
 test('malformed lines and unbalanced quotes are PlayErrors with positions', () => {
   assert.throws(() => parseSshConfig('Host a\n  =oops\n', '/c'), (e: PlayError) => e.describe().startsWith('/c:2:3:'));
   assert.throws(() => parseSshConfig('IdentityFile "/a b\n', '/c'), (e: PlayError) => e.describe().startsWith('/c:1:1: unbalanced quote'));
+});
+
+test('Include: relative to ~/.ssh, wildcards in lexical order, conditional inside Host, missing files ignored', async () => {
+  const home = await mkdtemp(join(tmpdir(), 'play-sshcfg-'));
+  try {
+    await mkdir(join(home, '.ssh', 'config.d'), { recursive: true });
+    await writeFile(
+      join(home, '.ssh', 'config'),
+      [
+        'Include config.d/*.conf ~/.ssh/not-there',
+        'Host lab-*',
+        '  Include lab-only',
+        '  Port 2200',
+        'Host *',
+        '  User last-resort',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(join(home, '.ssh', 'config.d', '20-b.conf'), 'Host web1\n  User from-20\n  HostName 10.0.0.20\n');
+    await writeFile(join(home, '.ssh', 'config.d', '10-a.conf'), 'Host web1\n  User from-10\n');
+    await writeFile(join(home, '.ssh', 'config.d', '.hidden.conf'), 'Host web1\n  Port 1\n');
+    await writeFile(join(home, '.ssh', 'lab-only'), 'User lab-user\nIdentityFile ~/.ssh/lab\n');
+    const config = await loadSshConfig(join(home, '.ssh', 'config'), home);
+
+    const web1 = hostConfig(config, 'web1');
+    assert.is(web1.user?.value, 'from-10', '10-a.conf is read before 20-b.conf');
+    assert.is(web1.hostName?.value, '10.0.0.20');
+    assert.is(web1.port, undefined, 'dot files do not match a wildcard');
+    assert.equal(web1.identityFiles, [], 'the lab-only include applies to lab-* hosts only');
+
+    const lab = hostConfig(config, 'lab-3');
+    assert.is(lab.user?.value, 'lab-user');
+    assert.is(lab.port?.value, 2200, 'the including Host block continues after the Include');
+    assert.equal(lab.identityFiles[0]!.pos, { file: join(home, '.ssh', 'lab-only'), line: 2, col: 1 });
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+});
+
+test('an Include loop is stopped with a PlayError', async () => {
+  const home = await mkdtemp(join(tmpdir(), 'play-sshcfg-'));
+  try {
+    await mkdir(join(home, '.ssh'));
+    await writeFile(join(home, '.ssh', 'config'), 'Include config\n');
+    try {
+      await loadSshConfig(join(home, '.ssh', 'config'), home);
+      assert.unreachable('should have thrown');
+    } catch (err) {
+      assert.instance(err, PlayError);
+      assert.match((err as PlayError).describe(), /config:1:1: Include nested more than 16 levels deep/);
+    }
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
 });
 
 test.run();
