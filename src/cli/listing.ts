@@ -55,7 +55,7 @@ export function formatListing(
       }
     }
     if (request.tags) taskMessage += `      TASK TAGS: [${[...allTags].sort().join(', ')}]\n`;
-    text += `${taskMessage}\n`;
+    text += taskMessage;
   });
   return text;
 }
