@@ -1,5 +1,6 @@
 import { normalizeMode } from './mode.js';
 import { applyFile, DIFF_CONTENT_LIMIT, probeRemoteFile, sha1Hex, type FileAttributes } from './remote-file.js';
+import { withoutUndefined } from './result.js';
 import type { ModuleContext, ModuleResult, ModuleSchema } from './types.js';
 
 /** mode/owner/group, as every module writing files takes them. */
@@ -60,15 +61,15 @@ export async function deliverContent(
   // force: no keeps an existing file's content: only a missing file is written.
   const wanted = args.force || state.type === 'absent' ? content : undefined;
   const change = await applyFile(ctx, state, wanted, attributes, { backup: args.backup, validate: args.validate });
-  return {
+  return withoutUndefined({
     changed: change.changed,
     dest: state.path,
     checksum: wanted ? sha1Hex(content) : state.checksum,
     size: wanted ? content.length : state.size,
-    ...(attributes.mode ?? state.mode ? { mode: attributes.mode ?? state.mode } : {}),
-    ...(attributes.owner ?? state.owner ? { owner: attributes.owner ?? state.owner } : {}),
-    ...(attributes.group ?? state.group ? { group: attributes.group ?? state.group } : {}),
-    ...(change.backupFile ? { backup_file: change.backupFile } : {}),
-    ...(change.diff ? { diff: [change.diff] } : {}),
-  };
+    mode: attributes.mode ?? state.mode,
+    owner: attributes.owner ?? state.owner,
+    group: attributes.group ?? state.group,
+    backup_file: change.backupFile,
+    diff: change.diff ? [change.diff] : undefined,
+  });
 }

@@ -9,7 +9,7 @@ import {
   type FileAttributes,
   type RemoteFileState,
 } from './remote-file.js';
-import { failOnError, failure } from './result.js';
+import { failOnError, failure, withoutUndefined } from './result.js';
 import type { ModuleContext, ModuleDefinition, ModuleResult } from './types.js';
 
 const STATES = ['file', 'directory', 'absent', 'link', 'touch', 'hard'] as const;
@@ -124,14 +124,14 @@ async function runFile(args: FileArgs, ctx: ModuleContext): Promise<ModuleResult
   const changed = plan.commands.length > 0;
   if (changed && !ctx.check) await execOrThrow(ctx, plan.commands.join(' && '), `file ${state} ${args.path}`);
   const wanted = fileAttributes(args);
-  return {
+  return withoutUndefined({
     changed,
     path: args.path,
     state,
-    ...(wanted.mode ? { mode: wanted.mode } : current.mode ? { mode: current.mode } : {}),
-    ...(args.src !== undefined ? { src: args.src } : {}),
-    ...(changed && ctx.diff ? { diff: [{ path: args.path, before: '', after: '', attributes: plan.changes }] } : {}),
-  };
+    mode: wanted.mode ?? current.mode,
+    src: args.src,
+    diff: changed && ctx.diff ? [{ path: args.path, before: '', after: '', attributes: plan.changes }] : undefined,
+  });
 }
 
 export const fileModule: ModuleDefinition<FileArgs> = {

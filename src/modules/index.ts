@@ -5,6 +5,7 @@ import { debugModule } from './debug.js';
 import { failModule } from './fail.js';
 import { fileModule } from './file.js';
 import { getUrlModule } from './get_url.js';
+import { kernelCmdlineModule } from './kernel_cmdline.js';
 import { lineinfileModule } from './lineinfile.js';
 import { modprobeModule } from './modprobe.js';
 import { packageModule } from './package.js';
@@ -33,6 +34,7 @@ const MODULES: readonly ModuleDefinition[] = [
   failModule,
   fileModule,
   getUrlModule,
+  kernelCmdlineModule,
   lineinfileModule,
   modprobeModule,
   packageModule,

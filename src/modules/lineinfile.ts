@@ -3,7 +3,7 @@ import { FILE_ATTRIBUTE_OPTIONS, fileAttributes, validateProblem } from './deliv
 import { editLines } from './line-edit.js';
 import { modeProblem } from './mode.js';
 import { applyFile, execOrThrow, probeRemoteFile } from './remote-file.js';
-import { failOnError, failure } from './result.js';
+import { failOnError, failure, withoutUndefined } from './result.js';
 import type { ModuleContext, ModuleDefinition, ModuleResult } from './types.js';
 
 type LineinfileArgs = {
@@ -60,15 +60,15 @@ async function runLineinfile(args: LineinfileArgs, ctx: ModuleContext): Promise<
   const content = edit.changed ? Buffer.from(edit.content, 'utf8') : undefined;
   const change = await applyFile(ctx, current, content, fileAttributes(args), { backup: args.backup, validate: args.validate });
   const attributesOnly = change.changed && !edit.changed;
-  return {
+  return withoutUndefined({
     changed: change.changed,
     msg: attributesOnly ? 'ownership, perms or SE linux context changed' : edit.msg,
     path: current.path,
-    ...(edit.found !== undefined ? { found: edit.found } : {}),
+    found: edit.found,
     backup: change.backupFile ?? '',
-    ...(change.backupFile ? { backup_file: change.backupFile } : {}),
-    ...(change.diff ? { diff: [change.diff] } : {}),
-  };
+    backup_file: change.backupFile,
+    diff: change.diff ? [change.diff] : undefined,
+  });
 }
 
 export const lineinfileModule: ModuleDefinition<LineinfileArgs> = {

@@ -6,6 +6,11 @@ export function failure(msg: string, extra: Record<string, unknown> = {}): Modul
   return { changed: false, failed: true, msg, ...extra };
 }
 
+/** An object without the keys that have no value, so registered results hold only what is known. */
+export function withoutUndefined<T extends Record<string, unknown>>(result: T): T {
+  return Object.fromEntries(Object.entries(result).filter(([, v]) => v !== undefined)) as T;
+}
+
 /**
  * Runs a module body, turning an error on the target (a failed write, a bad template) into a failed
  * result for this host. An unreachable host is not a module failure: that error goes up to the executor.

@@ -1,5 +1,5 @@
 import { probeRemoteFile } from './remote-file.js';
-import { failOnError } from './result.js';
+import { failOnError, withoutUndefined } from './result.js';
 import type { ModuleDefinition } from './types.js';
 
 type StatArgs = {
@@ -26,7 +26,7 @@ export const statModule: ModuleDefinition<StatArgs> = {
       if (s.type === 'absent') return { changed: false, stat: { exists: false } };
       return {
         changed: false,
-        stat: {
+        stat: withoutUndefined({
           exists: true,
           path: args.path,
           isdir: s.type === 'directory',
@@ -39,9 +39,10 @@ export const statModule: ModuleDefinition<StatArgs> = {
           gr_name: s.group,
           size: s.size,
           mtime: s.mtime,
-          ...(s.checksum ? { checksum: s.checksum } : {}),
-          ...(s.type === 'link' ? { lnk_source: s.linkSource, lnk_target: s.linkTarget } : {}),
-        },
+          checksum: s.checksum,
+          lnk_source: s.linkSource,
+          lnk_target: s.linkTarget,
+        }),
       };
     });
   },

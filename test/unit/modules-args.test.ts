@@ -20,7 +20,7 @@ test('findModule answers to names, aliases and collection names', () => {
   assert.is(mod('ansible.builtin.yum').name, 'package');
   assert.is(findModule('ansible.builtin.nosuch'), undefined);
   assert.is(findModule('other.collection.copy'), undefined);
-  for (const name of ['command', 'shell', 'template', 'file', 'lineinfile', 'stat', 'get_url', 'reboot', 'wait_for', 'assert', 'fail', 'debug', 'set_fact', 'ping', 'setup']) {
+  for (const name of ['command', 'shell', 'template', 'file', 'lineinfile', 'stat', 'get_url', 'reboot', 'wait_for', 'assert', 'fail', 'debug', 'set_fact', 'ping', 'setup', 'kernel_cmdline']) {
     assert.ok(moduleNames().includes(name), name);
   }
 });
