@@ -95,3 +95,9 @@ export function checkKeys(
 export function unique(values: readonly string[]): string[] {
   return [...new Set(values)];
 }
+
+/** Removes keys whose value is undefined, so "not set" stays distinguishable from "set to false". */
+export function dropUndefined<T extends object>(value: T): T {
+  for (const key of Object.keys(value) as (keyof T)[]) if (value[key] === undefined) delete value[key];
+  return value;
+}

@@ -1,11 +1,12 @@
 import path from 'node:path';
-import { PlayError, type SourcePos } from '../errors.js';
+import { ExitCode, PlayError, type SourcePos } from '../errors.js';
 import { renderTemplate } from '../vars/index.js';
 import type { Inherited, LoadContext } from './context.js';
 import { isFile } from './context.js';
 import {
   checkKeys,
   didYouMean,
+  dropUndefined,
   expectBool,
   expectMap,
   expectString,
@@ -83,10 +84,12 @@ function readPercentage(node: YNode): number {
   return value;
 }
 
-function readHosts(map: YMap): string {
+function readHosts(map: YMap, ctx: LoadContext, playVars: Vars): string {
   const entry = findEntry(map, 'hosts');
   if (!entry) throw new PlayError("a play needs 'hosts' (a host pattern such as 'all' or 'gpu_nodes')", map.pos);
-  const hosts = expectStringList(entry.value, "'hosts'").map((h) => h.trim()).filter((h) => h !== '');
+  const hosts = expectStringList(entry.value, "'hosts'")
+    .map((h) => templateWithPlayVars(h, entry.value.pos, ctx, playVars).trim())
+    .filter((h) => h !== '');
   if (hosts.length === 0) throw new PlayError("'hosts' is empty; give a host pattern such as 'all'", entry.value.pos);
   return hosts.join(',');
 }
@@ -99,7 +102,7 @@ function readVarsFiles(node: YNode | undefined, ctx: LoadContext, playbookDir: s
     const tried: string[] = [];
     let found: string | undefined;
     for (const choice of choices) {
-      const file = path.resolve(playbookDir, templatePath(expectString(choice, 'a vars_files entry'), choice.pos, ctx, playVars));
+      const file = path.resolve(playbookDir, templateWithPlayVars(expectString(choice, 'a vars_files entry'), choice.pos, ctx, playVars));
       tried.push(ctx.display(file));
       if (isFile(file)) {
         found = file;
@@ -114,10 +117,18 @@ function readVarsFiles(node: YNode | undefined, ctx: LoadContext, playbookDir: s
   return vars;
 }
 
-/** Only extra vars and play vars exist at load time, as for Ansible's vars_files. */
-function templatePath(text: string, pos: SourcePos, ctx: LoadContext, playVars: Vars): string {
+/**
+ * `hosts` and vars_files paths are templated at load time, when only extra vars and play vars exist
+ * (as Ansible does); an undefined variable there is a load error (exit 4).
+ */
+function templateWithPlayVars(text: string, pos: SourcePos, ctx: LoadContext, playVars: Vars): string {
   if (!text.includes('{{')) return text;
-  return renderTemplate(text, { ...playVars, ...ctx.extraVars }, pos);
+  try {
+    return renderTemplate(text, { ...playVars, ...ctx.extraVars }, pos);
+  } catch (error) {
+    if (error instanceof PlayError) throw new PlayError(error.message, error.pos ?? pos, ExitCode.PARSE_ERROR);
+    throw error;
+  }
 }
 
 /** What import_playbook adds to every play it imports. */
@@ -129,7 +140,6 @@ export interface ImportedAttributes {
 export function parsePlay(node: YNode, ctx: LoadContext, playbookDir: string, imported: ImportedAttributes): Play {
   const map = expectMap(node, 'a play');
   checkKeys(map, PLAY_KEYS, 'a play', UNSUPPORTED_PLAY_KEYS);
-  const hosts = readHosts(map);
   const optional = <T>(key: string, read: (n: YNode, what: string) => T): T | undefined => {
     const entry = findEntry(map, key);
     return entry ? read(entry.value, `'${key}'`) : undefined;
@@ -137,6 +147,7 @@ export function parsePlay(node: YNode, ctx: LoadContext, playbookDir: string, im
   const name = optional('name', expectString);
   if (name !== undefined) checkTemplatesIn(findEntry(map, 'name')!.value);
   const vars = { ...readVars(findEntry(map, 'vars')?.value, "a play's 'vars'"), ...imported.vars };
+  const hosts = readHosts(map, ctx, vars);
   const tags = unique([...imported.tags, ...(optional('tags', expectTags) ?? [])]);
   const strategy = optional('strategy', expectString) ?? 'linear';
   if (!(STRATEGIES as readonly string[]).includes(strategy)) {
@@ -174,7 +185,7 @@ export function parsePlay(node: YNode, ctx: LoadContext, playbookDir: string, im
 
   const serialEntry = findEntry(map, 'serial');
   const maxFail = findEntry(map, 'max_fail_percentage');
-  const play: Play = {
+  return dropUndefined<Play>({
     pos: map.pos,
     name: name ?? hosts,
     hosts,
@@ -193,9 +204,7 @@ export function parsePlay(node: YNode, ctx: LoadContext, playbookDir: string, im
     strategy: strategy as Play['strategy'],
     forceHandlers: optional('force_handlers', expectBool) ?? false,
     tags,
-  };
-  for (const key of ['become', 'becomeUser', 'becomeMethod', 'maxFailPercentage'] as const) if (play[key] === undefined) delete play[key];
-  return play;
+  });
 }
 
 /** The name a handler answers to: its name, "role : name" for role handlers, and its listen topics. */

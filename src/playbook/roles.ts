@@ -91,7 +91,7 @@ export class RoleExpander implements PlayScope {
       const chain = [...this.stack, rolePath].map((p) => path.basename(p)).join(' -> ');
       throw new PlayError(`role dependency cycle: ${chain}`, use.pos);
     }
-    const meta = this.readMeta(rolePath);
+    const meta = this.readMeta(rolePath, use.pos);
     const key = stableJson([rolePath, use.params, use.tasksFrom, use.varsFrom, use.defaultsFrom, use.handlersFrom]);
     const existing = this.seen.get(key);
     if (existing && !(use.allowDuplicates ?? meta.allowDuplicates)) return { instance: existing, nodes: [] };
@@ -99,8 +99,8 @@ export class RoleExpander implements PlayScope {
     const instance: RoleInstance = {
       name: use.name.includes('/') ? path.basename(rolePath) : use.name,
       path: rolePath,
-      defaults: this.readVarsFile(rolePath, 'defaults', use.defaultsFrom),
-      vars: this.readVarsFile(rolePath, 'vars', use.varsFrom),
+      defaults: this.readVarsFile(rolePath, 'defaults', use.defaultsFrom, use.pos),
+      vars: this.readVarsFile(rolePath, 'vars', use.varsFrom, use.pos),
       params: use.params,
       dependencies: [],
     };
@@ -177,8 +177,8 @@ export class RoleExpander implements PlayScope {
     return found;
   }
 
-  private readVarsFile(rolePath: string, subdir: 'defaults' | 'vars', from: string | undefined): Vars {
-    const file = this.roleFile(rolePath, subdir, from, { file: this.ctx.display(rolePath), line: 1, col: 1 });
+  private readVarsFile(rolePath: string, subdir: 'defaults' | 'vars', from: string | undefined, pos: SourcePos): Vars {
+    const file = this.roleFile(rolePath, subdir, from, pos);
     if (!file) return {};
     const node = this.ctx.readYaml(file);
     if (!node || (node.kind === 'scalar' && node.value === null)) return {};
@@ -187,8 +187,8 @@ export class RoleExpander implements PlayScope {
     return toPlain(map) as Vars;
   }
 
-  private readMeta(rolePath: string): RoleMeta {
-    const file = this.roleFile(rolePath, 'meta', undefined, { file: this.ctx.display(rolePath), line: 1, col: 1 });
+  private readMeta(rolePath: string, pos: SourcePos): RoleMeta {
+    const file = this.roleFile(rolePath, 'meta', undefined, pos);
     const node = file ? this.ctx.readYaml(file) : undefined;
     if (!file || !node || (node.kind === 'scalar' && node.value === null)) return { allowDuplicates: false, dependencies: [] };
     const map = expectMap(node, `the role meta file ${this.ctx.display(file)}`);

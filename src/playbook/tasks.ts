@@ -8,6 +8,7 @@ import { parseKeyValue } from './kv.js';
 import {
   checkKeys,
   didYouMean,
+  dropUndefined,
   expectBool,
   expectConditions,
   expectMap,
@@ -189,7 +190,7 @@ export function inheritFrom(parent: Inherited, own: OwnAttributes): Inherited {
 /** The common fields of a node: its own keywords over the inherited ones. */
 function commonFields(pos: SourcePos, own: OwnAttributes, parent: Inherited) {
   const merged = inheritFrom(parent, own);
-  const fields = {
+  return dropUndefined({
     pos,
     name: own.name,
     when: merged.when,
@@ -202,10 +203,7 @@ function commonFields(pos: SourcePos, own: OwnAttributes, parent: Inherited) {
     checkMode: merged.checkMode,
     ignoreErrors: merged.ignoreErrors,
     noLog: merged.noLog,
-  };
-  // Absent keys stay absent so the executor can tell "not set" from "set to false".
-  for (const key of Object.keys(fields) as (keyof typeof fields)[]) if (fields[key] === undefined) delete fields[key];
-  return fields;
+  });
 }
 
 function parseBlock(map: YMap, scope: PlayScope, inherited: Inherited): Block {
@@ -448,7 +446,7 @@ function parseModuleTask(map: YMap, inherited: Inherited, section: Section): Tas
   }
   const changedWhen = findEntry(map, 'changed_when');
   const failedWhen = findEntry(map, 'failed_when');
-  const task: Task = {
+  const task: Task = dropUndefined({
     kind: 'task',
     ...commonFields(map.pos, own, inherited),
     module: def.name,
@@ -461,8 +459,7 @@ function parseModuleTask(map: YMap, inherited: Inherited, section: Section): Tas
     failedWhen: failedWhen ? readConditions(failedWhen.value, "'failed_when'") : undefined,
     runOnce: optional(map, 'run_once', expectBool),
     delegateTo,
-  };
-  for (const key of Object.keys(task) as (keyof Task)[]) if (task[key] === undefined) delete task[key];
+  });
   if (section === 'tasks') return task;
   const listen = optional(map, 'listen', expectStringList) ?? [];
   if (task.name === undefined && listen.length === 0) {

@@ -159,6 +159,11 @@ const CASES: Record<string, Case> = {
     at: 'site.yml:3:7',
     message: 'vars file not found: vars/prod.yml',
   },
+  'undefined variable in a vars_files path': {
+    files: { 'site.yml': '- hosts: all\n  vars_files:\n    - "vars/{{ stage }}.yml"\n' },
+    at: 'site.yml:3:',
+    message: /stage/,
+  },
   'delegate_to a remote host': {
     files: { 'site.yml': play('    - command: /bin/true', '      delegate_to: master1') },
     at: 'site.yml:4:20',

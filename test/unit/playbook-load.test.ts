@@ -118,6 +118,12 @@ test('vars_files paths may use extra vars and play vars; a nested list takes the
   assert.equal(playbook.plays[0]!.varsFiles, { a: 1, b: 2 });
 });
 
+test('hosts may be templated with extra vars and play vars', () => {
+  const playbook = loadTree({ 'site.yml': '- hosts: "{{ target }}:{{ extra }}"\n  vars: {target: gpu_nodes}\n' }, 'site.yml', { extra: 'master' });
+  assert.is(playbook.plays[0]!.hosts, 'gpu_nodes:master');
+  assert.is(playbook.plays[0]!.name, 'gpu_nodes:master');
+});
+
 test('play keywords: serial, max_fail_percentage, strategy, any_errors_fatal, force_handlers', () => {
   const playbook = loadTree({
     'site.yml': [
