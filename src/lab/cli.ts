@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { FAULT_KINDS, sendControl, type FaultKind, type NodeStatus } from './control.js';
 import { labLayout, type LabLayout } from './layout.js';
-import { isProfileName, PROFILE_NAMES, type ProfileName } from './profiles.js';
+import { parseProfileChoice, PROFILE_NAMES } from './profiles.js';
 import { createLab, inventoryIni, knownHostsText, missingTools, readManifest } from './setup.js';
 
 const DEFAULT_DIR = '.lab';
@@ -33,7 +33,7 @@ export async function labCommand(argv: string[], out: (s: string) => void): Prom
 
   withDir(program.command('up').argument('<count>', 'number of nodes', positiveInt(1000)))
     .description('create and boot N nodes')
-    .option('--profile <name>', `${PROFILE_NAMES.join('|')}|mixed`, 'mixed')
+    .option('--profile <names>', `${PROFILE_NAMES.join('|')}|mixed, or a comma-separated list to cycle through`, 'mixed')
     .option('--subnet <n>', 'first node is 127.0.<n>.1', positiveInt(250), 1)
     .action(run(async (count: number, opts: { dir: string; profile: string; subnet: number }) => up(labLayout(opts.dir), count, opts, out)));
   withDir(program.command('down')).description('stop every process of the lab').action(run(async (opts: { dir: string }) => down(labLayout(opts.dir), out)));
@@ -83,13 +83,13 @@ function daemonPid(lab: LabLayout): number | undefined {
 
 async function up(lab: LabLayout, count: number, opts: { profile: string; subnet: number }, out: (s: string) => void): Promise<number> {
   requireHostSupport();
-  const profile = opts.profile;
-  if (profile !== 'mixed' && !isProfileName(profile)) {
-    throw new LabCliError(`unknown profile '${profile}'; expected one of ${PROFILE_NAMES.join(', ')}, mixed`);
+  const profiles = parseProfileChoice(opts.profile);
+  if (!profiles) {
+    throw new LabCliError(`unknown profile in '${opts.profile}'; expected one of ${PROFILE_NAMES.join(', ')}, mixed, or a comma-separated list of them`);
   }
   if (daemonPid(lab)) throw new LabCliError(`a lab is already up in ${lab.dir}; run 'play lab down --dir ${lab.dir}' first`);
   const started = Date.now();
-  const manifest = createLab(lab, { count, profile: profile as ProfileName | 'mixed', subnet: opts.subnet });
+  const manifest = createLab(lab, { count, profiles, subnet: opts.subnet });
   startDaemon(lab);
   const deadline = Date.now() + 30_000 + count * 1_000;
   let nodes: NodeStatus[] = [];

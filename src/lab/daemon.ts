@@ -224,8 +224,10 @@ export class LabDaemon {
     closeSync(consoleFd);
     running.child = child;
     child.on('exit', () => {
-      if (running.child === child) running.child = undefined;
-      if (running.state === 'up' && !this.stopping && !running.busy) {
+      // Only an exit nobody asked for (stopNode clears running.child first) marks the node down.
+      if (running.child !== child) return;
+      running.child = undefined;
+      if (!this.stopping) {
         running.state = 'down';
         log(running, 'sshd exited');
       }
@@ -238,14 +240,19 @@ export class LabDaemon {
     }
   }
 
-  /** Kills the node's namespace init: the kernel then kills every process of the node. */
+  /**
+   * Kills the node's namespace init (its sshd). The kernel kills every other process of the node before
+   * the init is gone, and unshare exits only after that: once it has, the node's port is closed.
+   */
   private async stopNode(running: RunningNode): Promise<void> {
     const child = running.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
     running.child = undefined;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const init = namespaceInit(child.pid);
+    if (init) process.kill(init, 'SIGKILL');
+    else child.kill('SIGKILL');
+    await exited;
   }
 
   async shutdown(): Promise<void> {
@@ -258,6 +265,16 @@ export class LabDaemon {
     rmSync(this.lab.socket, { force: true });
     rmSync(this.lab.pidFile, { force: true });
     process.exit(0);
+  }
+}
+
+/** The process unshare forked into the new PID namespace (PID 1 there). */
+function namespaceInit(unsharePid: number): number | undefined {
+  try {
+    const children = readFileSync(`/proc/${unsharePid}/task/${unsharePid}/children`, 'utf8').trim().split(/\s+/);
+    return children[0] ? Number(children[0]) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -287,12 +287,12 @@ function writeSysfs(sys: string, profile: Profile, state: BootState): void {
     const driver = state.drivers[device.addr];
     if (driver) {
       mkdirSync(join(sys, 'bus/pci/drivers', driver), { recursive: true });
-      symlinkSync(`../../../bus/pci/drivers/${driver}`, join(dir, 'driver'));
+      symlinkSync(`../../../../bus/pci/drivers/${driver}`, join(dir, 'driver'));
     }
     if (state.iommu) {
       const group = join(sys, 'kernel/iommu_groups', String(device.iommuGroup), 'devices');
       mkdirSync(group, { recursive: true });
-      symlinkSync(`../../../kernel/iommu_groups/${device.iommuGroup}`, join(dir, 'iommu_group'));
+      symlinkSync(`../../../../kernel/iommu_groups/${device.iommuGroup}`, join(dir, 'iommu_group'));
       symlinkSync(`../../../../bus/pci/devices/${device.addr}`, join(group, device.addr));
     }
   }

@@ -202,9 +202,19 @@ export function isProfileName(value: string): value is ProfileName {
   return (PROFILE_NAMES as readonly string[]).includes(value);
 }
 
-/** The profile of node number `index` (1-based): one profile for all, or `mixed` cycling through every profile. */
-export function profileForNode(choice: ProfileName | 'mixed', index: number): ProfileName {
-  return choice === 'mixed' ? PROFILE_NAMES[(index - 1) % PROFILE_NAMES.length]! : choice;
+/**
+ * Parses `--profile`: one profile, a comma-separated list the nodes cycle through, or `mixed` (every
+ * profile, master first). Returns undefined when a name is unknown.
+ */
+export function parseProfileChoice(text: string): ProfileName[] | undefined {
+  if (text === 'mixed') return [...PROFILE_NAMES];
+  const names = text.split(',').map((name) => name.trim());
+  return names.every(isProfileName) ? names : undefined;
+}
+
+/** The profile of node number `index` (1-based): the choices repeat in order. */
+export function profileForNode(choices: readonly ProfileName[], index: number): ProfileName {
+  return choices[(index - 1) % choices.length]!;
 }
 
 export function isGpuDevice(device: PciDevice): boolean {

@@ -28,7 +28,7 @@ function copyExecutables(from: string, to: string): void {
 
 export interface CreateOptions {
   count: number;
-  profile: ProfileName | 'mixed';
+  profiles: ProfileName[];
   subnet: number;
 }
 
@@ -48,7 +48,7 @@ export function createLab(lab: LabLayout, options: CreateOptions): LabManifest {
   const nodes: LabNode[] = [];
   for (let index = 1; index <= options.count; index++) {
     const node: LabNode = {
-      name: nodeName(index), index, address: nodeAddress(options.subnet, index), profile: profileForNode(options.profile, index),
+      name: nodeName(index), index, address: nodeAddress(options.subnet, index), profile: profileForNode(options.profiles, index),
     };
     const profile = buildProfile(node.profile, index);
     const paths = nodePaths(lab, node.name);

@@ -4,7 +4,7 @@ import { computeBoot, type BootState, type NodeFiles } from '../../src/lab/boot.
 import { parseGrubCfg, parseShellAssignments, expandGrubVariables, parseGrubenv, renderGrubenv } from '../../src/lab/grub.js';
 import { parseInitramfs, renderInitramfs } from '../../src/lab/initramfs.js';
 import { initialRootFiles } from '../../src/lab/node-files.js';
-import { buildProfile, profileForNode, type Profile, type ProfileName } from '../../src/lab/profiles.js';
+import { buildProfile, parseProfileChoice, profileForNode, type Profile, type ProfileName } from '../../src/lab/profiles.js';
 
 function memoryFiles(files: Map<string, string>): NodeFiles {
   return {
@@ -152,9 +152,11 @@ test('grub helpers: shell assignments, menu entries, variable expansion, initram
   assert.is(parseInitramfs('not an image'), undefined);
 });
 
-test('mixed profiles cycle through every profile, starting with the master', () => {
-  assert.equal([1, 2, 7, 8].map((i) => profileForNode('mixed', i)), ['master', 'intel-gpu', 'shared-group', 'master']);
-  assert.is(profileForNode('centos7', 5), 'centos7');
+test('--profile: mixed cycles through every profile starting with the master; lists cycle; unknown names are refused', () => {
+  const mixed = parseProfileChoice('mixed')!;
+  assert.equal([1, 2, 7, 8].map((i) => profileForNode(mixed, i)), ['master', 'intel-gpu', 'shared-group', 'master']);
+  assert.equal([1, 2, 3].map((i) => profileForNode(parseProfileChoice('uefi,centos7')!, i)), ['uefi', 'centos7', 'uefi']);
+  assert.is(parseProfileChoice('intel-gpu,gpu'), undefined);
 });
 
 test.run();

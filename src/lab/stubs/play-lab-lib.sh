@@ -28,7 +28,7 @@ set_driver() {
   rm -f "$dev/driver"
   if [ -n "$driver" ]; then
     mkdir -p "$S/sys/bus/pci/drivers/$driver"
-    ln -s "../../../bus/pci/drivers/$driver" "$dev/driver"
+    ln -s "../../../../bus/pci/drivers/$driver" "$dev/driver"
   fi
 }
 # `options vfio-pci ids=...` from the root filesystem's modprobe.d, as vendor:device words.
