@@ -1,6 +1,7 @@
 import { PlayError } from '../errors.js';
 import type { Vars } from '../playbook/types.js';
 import { LocalConnection } from './local.js';
+import { parseJumpHosts } from './ssh-config.js';
 import { SshConnection, type SshSettings } from './ssh.js';
 import type { Connection } from './types.js';
 
@@ -46,6 +47,7 @@ export function connectionSettingsFromVars(host: string, vars: Vars, defaults: C
   const key = text('ansible_ssh_private_key_file', 'ansible_private_key_file') ?? defaults.privateKey;
   const password = text('ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password');
   const knownHosts = knownHostsFiles(host, read('ansible_ssh_known_hosts_file'));
+  const proxyJump = proxyJumpFromSshArgs(host, [text('ansible_ssh_common_args'), text('ansible_ssh_extra_args')]);
   return {
     host,
     hostname: text('ansible_host', 'ansible_ssh_host') ?? host,
@@ -56,6 +58,7 @@ export function connectionSettingsFromVars(host: string, vars: Vars, defaults: C
     ...(key !== undefined ? { privateKeyFiles: [key] } : {}),
     ...(password !== undefined ? { password } : {}),
     ...(knownHosts ? { knownHostsFiles: knownHosts } : {}),
+    ...(proxyJump !== undefined ? { proxyJump } : {}),
     ...(timeout !== undefined ? { connectTimeoutMs: wholeNumber(host, 'ansible_ssh_timeout', timeout, 1, 3600) * 1000 } : {}),
   };
 }
@@ -85,6 +88,57 @@ function knownHostsFiles(host: string, value: unknown): string[] | undefined {
   }
   const files = (items as string[]).map((item) => item.trim()).filter((item) => item !== '');
   return files.length ? files : undefined;
+}
+
+/**
+ * The jump host set in ssh arguments, as Ansible inventories give bastions:
+ * `-J host`, `-o ProxyJump=host`. Other ssh options are not interpreted.
+ */
+function proxyJumpFromSshArgs(host: string, argStrings: (string | undefined)[]): string | undefined {
+  const args = argStrings.flatMap((text) => (text ? splitShellWords(host, text) : []));
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    let value: string | undefined;
+    if (arg === '-J') value = args[++i];
+    else if (arg.startsWith('-J')) value = arg.slice(2);
+    else if (arg === '-o' || arg.startsWith('-o')) {
+      const option = arg === '-o' ? (args[++i] ?? '') : arg.slice(2);
+      const m = /^\s*([A-Za-z]+)\s*(?:=\s*|\s+)(.*)$/.exec(option);
+      const key = m?.[1]!.toLowerCase();
+      if (key === 'proxycommand') {
+        throw new PlayError(`host ${host}: ssh option ProxyCommand is not supported: use ProxyJump (-J user@bastion) instead`);
+      }
+      if (key === 'proxyjump') value = m![2];
+    }
+    if (value === undefined) continue;
+    try {
+      parseJumpHosts(value);
+    } catch (err) {
+      throw new PlayError(`host ${host}: ansible_ssh_common_args: ${(err as Error).message}`);
+    }
+    return value;
+  }
+  return undefined;
+}
+
+/** Splits a command-line string into words the way a POSIX shell would (quotes and backslashes). */
+function splitShellWords(host: string, text: string): string[] {
+  const words: string[] = [];
+  const re = /\s*(?:'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)|([^\s'"\\]+)|(\S))/gy;
+  let word: string | undefined;
+  let m: RegExpExecArray | null;
+  while (re.lastIndex < text.length && (m = re.exec(text)) !== null) {
+    if (m[5] !== undefined) throw new PlayError(`host ${host}: unbalanced quote in ssh arguments: ${text}`);
+    // Whitespace before this piece ends the previous word.
+    if (word !== undefined && /^\s/.test(m[0])) {
+      words.push(word);
+      word = undefined;
+    }
+    const piece = m[1] ?? m[2]?.replace(/\\(.)/g, '$1') ?? m[3] ?? m[4] ?? '';
+    word = (word ?? '') + piece;
+  }
+  if (word !== undefined) words.push(word);
+  return words;
 }
 
 /** A connection for the settings; not yet connected (call `connect()`). */

@@ -158,7 +158,7 @@ export function hostConfig(config: SshConfig, host: string): HostConfig {
   return result;
 }
 
-function parsePort(text: string, pos: SourcePos): number {
+function parsePort(text: string, pos?: SourcePos): number {
   const port = Number(text);
   if (!/^\d+$/.test(text) || port < 1 || port > 65535) {
     throw new PlayError(`bad Port '${text}': expected a number from 1 to 65535`, pos);
@@ -283,7 +283,8 @@ export interface JumpHost {
   user?: string;
 }
 
-export function parseJumpHosts(value: string, pos: SourcePos): JumpHost[] {
+/** `pos` is where the value was written, when it comes from a file. */
+export function parseJumpHosts(value: string, pos?: SourcePos): JumpHost[] {
   return value.split(',').map((item) => {
     const spec = item.startsWith('ssh://') ? item.slice('ssh://'.length) : item;
     const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:@]+)(?::(\d+))?$/.exec(spec);

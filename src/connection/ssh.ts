@@ -71,6 +71,8 @@ export interface SshSettings {
   maxSessions?: number;
   /** SSH keepalive interval. Default 15 s; three unanswered keepalives drop the connection. */
   keepaliveIntervalMs?: number;
+  /** ProxyJump hosts (`[user@]host[:port]`, comma-separated), over ~/.ssh/config's; 'none' disables it. */
+  proxyJump?: string;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -409,8 +411,9 @@ function planHops(settings: SshSettings, config: SshConfig, home: string): Hop[]
     keys: explicitKeys,
     password: settings.password,
   });
-  if (!target.proxyJump) return [targetHop];
-  const jumps = parseJumpHosts(target.proxyJump.value, target.proxyJump.pos).map((jump) =>
+  const proxyJump = settings.proxyJump !== undefined ? { value: settings.proxyJump } : target.proxyJump;
+  if (!proxyJump || proxyJump.value.toLowerCase() === 'none') return [targetHop];
+  const jumps = parseJumpHosts(proxyJump.value, 'pos' in proxyJump ? proxyJump.pos : undefined).map((jump) =>
     // ssh does not hand -i or the password to jump hosts; the explicit key is still offered to them,
     // after the jump host's own identities, because inventories commonly use one key for both.
     makeHop(jump.host, hostConfig(config, jump.host), home, { port: jump.port, user: jump.user, keys: [], fallbackKeys: explicitKeys }),

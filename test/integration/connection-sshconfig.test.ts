@@ -72,6 +72,30 @@ Host bastion
   }
 });
 
+test('a ProxyJump from the inventory (ansible_ssh_common_args -J) overrides the config', async () => {
+  await writeConfig(`
+Host 127.0.0.1
+  ProxyJump none
+`);
+  const forwarded = () => jump.log().split(`target 127.0.0.1 port ${target.port}`).length - 1;
+  const before = forwarded();
+  const conn = new SshConnection(
+    settings({
+      hostname: '127.0.0.1',
+      port: target.port,
+      user: 'root',
+      privateKeyFiles: [target.clientKeyPath, jump.clientKeyPath],
+      proxyJump: `root@127.0.0.1:${jump.port}`,
+    }),
+  );
+  try {
+    assert.is((await conn.exec('echo jumped')).stdout, 'jumped\n');
+    assert.is(forwarded(), before + 1);
+  } finally {
+    await conn.close();
+  }
+});
+
 test('inventory values win over the config (explicit port, user and key)', async () => {
   await writeConfig(`
 Host gpu-target

@@ -76,4 +76,23 @@ test('bad values are PlayErrors saying what was expected', () => {
   );
 });
 
+test('a bastion from ansible_ssh_common_args / ansible_ssh_extra_args (-J, -o ProxyJump=)', () => {
+  const jumpOf = (vars: Record<string, string>) => connectionSettingsFromVars('gpu1', vars, defaults).proxyJump;
+  assert.is(jumpOf({ ansible_ssh_common_args: '-J ops@bastion:2200' }), 'ops@bastion:2200');
+  assert.is(jumpOf({ ansible_ssh_common_args: '-C -Jbastion' }), 'bastion');
+  assert.is(jumpOf({ ansible_ssh_common_args: `-o 'ProxyJump=ops@b1,b2' -o StrictHostKeyChecking=no` }), 'ops@b1,b2');
+  assert.is(jumpOf({ ansible_ssh_extra_args: '-oProxyJump="root@10.0.0.1"' }), 'root@10.0.0.1');
+  assert.is(jumpOf({ ansible_ssh_common_args: '-o ServerAliveInterval=30' }), undefined);
+  assert.is(jumpOf({}), undefined);
+  assert.throws(
+    () => jumpOf({ ansible_ssh_common_args: `-o ProxyCommand="ssh -W %h:%p -q user@bastion"` }),
+    (e: Error) => e instanceof PlayError && /ProxyCommand is not supported: use ProxyJump/.test(e.message),
+  );
+  assert.throws(
+    () => jumpOf({ ansible_ssh_common_args: '-J a@b:c:d' }),
+    (e: Error) => e instanceof PlayError && /host gpu1: ansible_ssh_common_args: bad ProxyJump 'a@b:c:d'/.test(e.message),
+  );
+  assert.throws(() => jumpOf({ ansible_ssh_common_args: `-o 'ProxyJump=x` }), /unbalanced quote/);
+});
+
 test.run();
