@@ -76,6 +76,12 @@ export function findEntry(map: YMap, key: string): YEntry | undefined {
   return map.entries.find((entry) => entry.key === key);
 }
 
+/** The value of `key` read with `read`, or undefined when the key is absent. */
+export function readOptional<T>(map: YMap, key: string, read: (node: YNode, what: string) => T): T | undefined {
+  const entry = findEntry(map, key);
+  return entry ? read(entry.value, `'${key}'`) : undefined;
+}
+
 /** Rejects keys outside `allowed`; keys Ansible knows but we do not support get their own message. */
 export function checkKeys(
   map: YMap,

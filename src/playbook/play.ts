@@ -14,6 +14,7 @@ import {
   expectTags,
   findEntry,
   optionalSeq,
+  readOptional,
   unique,
 } from './nodes.js';
 import { parseRoleEntry, RoleExpander } from './roles.js';
@@ -140,10 +141,7 @@ export interface ImportedAttributes {
 export function parsePlay(node: YNode, ctx: LoadContext, playbookDir: string, imported: ImportedAttributes): Play {
   const map = expectMap(node, 'a play');
   checkKeys(map, PLAY_KEYS, 'a play', UNSUPPORTED_PLAY_KEYS);
-  const optional = <T>(key: string, read: (n: YNode, what: string) => T): T | undefined => {
-    const entry = findEntry(map, key);
-    return entry ? read(entry.value, `'${key}'`) : undefined;
-  };
+  const optional = <T>(key: string, read: (n: YNode, what: string) => T): T | undefined => readOptional(map, key, read);
   const name = optional('name', expectString);
   if (name !== undefined) checkTemplatesIn(findEntry(map, 'name')!.value);
   const vars = { ...readVars(findEntry(map, 'vars')?.value, "a play's 'vars'"), ...imported.vars };

@@ -17,6 +17,7 @@ import {
   expectTags,
   findEntry,
   optionalSeq,
+  readOptional,
   unique,
 } from './nodes.js';
 import type { Block, Handler, MetaTask, Task, TaskNode, Vars } from './types.js';
@@ -125,11 +126,6 @@ export interface OwnAttributes {
   noLog?: boolean;
 }
 
-function optional<T>(map: YMap, key: string, read: (node: YNode, what: string) => T): T | undefined {
-  const entry = findEntry(map, key);
-  return entry ? read(entry.value, `'${key}'`) : undefined;
-}
-
 /** Reads `vars:` (a mapping, or a list of mappings merged in order) and checks its templates. */
 export function readVars(node: YNode | undefined, what: string): Vars {
   if (!node || (node.kind === 'scalar' && node.value === null)) return {};
@@ -153,21 +149,21 @@ function readConditions(node: YNode, what: string): string[] {
 }
 
 export function readOwnAttributes(map: YMap): OwnAttributes {
-  const name = optional(map, 'name', expectString);
+  const name = readOptional(map, 'name', expectString);
   const nameEntry = findEntry(map, 'name');
   if (name !== undefined && nameEntry) checkTemplatesIn(nameEntry.value);
   const whenEntry = findEntry(map, 'when');
   return {
     name,
     when: whenEntry ? readConditions(whenEntry.value, "'when'") : [],
-    tags: optional(map, 'tags', expectTags) ?? [],
+    tags: readOptional(map, 'tags', expectTags) ?? [],
     vars: readVars(findEntry(map, 'vars')?.value, "'vars'"),
-    become: optional(map, 'become', expectBool),
-    becomeUser: optional(map, 'become_user', expectString),
-    becomeMethod: optional(map, 'become_method', expectString),
-    checkMode: optional(map, 'check_mode', expectBool),
-    ignoreErrors: optional(map, 'ignore_errors', expectBool),
-    noLog: optional(map, 'no_log', expectBool),
+    become: readOptional(map, 'become', expectBool),
+    becomeUser: readOptional(map, 'become_user', expectString),
+    becomeMethod: readOptional(map, 'become_method', expectString),
+    checkMode: readOptional(map, 'check_mode', expectBool),
+    ignoreErrors: readOptional(map, 'ignore_errors', expectBool),
+    noLog: readOptional(map, 'no_log', expectBool),
   };
 }
 
@@ -412,7 +408,7 @@ function readLoopControl(map: YMap): { loopVar: string; loopLabel?: string } {
     extended: "the 'ansible_loop' variable is not provided",
     extended_allitems: "the 'ansible_loop' variable is not provided",
   });
-  const loopVar = optional(control, 'loop_var', expectString) ?? 'item';
+  const loopVar = readOptional(control, 'loop_var', expectString) ?? 'item';
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(loopVar)) {
     throw new PlayError(`'loop_var' must be a variable name, got '${loopVar}'`, findEntry(control, 'loop_var')!.value.pos);
   }
@@ -436,11 +432,11 @@ function parseModuleTask(map: YMap, inherited: Inherited, section: Section): Tas
   if (def.name === 'assert') checkAssertions(entry, argsEntry);
 
   const own = readOwnAttributes(map);
-  const register = optional(map, 'register', expectString);
+  const register = readOptional(map, 'register', expectString);
   if (register !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(register)) {
     throw new PlayError(`'register' must be a variable name, got '${register}'`, findEntry(map, 'register')!.value.pos);
   }
-  const delegateTo = optional(map, 'delegate_to', expectString);
+  const delegateTo = readOptional(map, 'delegate_to', expectString);
   if (delegateTo !== undefined && !LOCALHOST_NAMES.includes(delegateTo)) {
     throw new PlayError(`delegate_to '${delegateTo}' is not supported: only localhost (or 127.0.0.1) can be delegated to`, findEntry(map, 'delegate_to')!.value.pos);
   }
@@ -454,14 +450,14 @@ function parseModuleTask(map: YMap, inherited: Inherited, section: Section): Tas
     loop: readLoop(map),
     ...readLoopControl(map),
     register,
-    notify: optional(map, 'notify', expectStringList) ?? [],
+    notify: readOptional(map, 'notify', expectStringList) ?? [],
     changedWhen: changedWhen ? readConditions(changedWhen.value, "'changed_when'") : undefined,
     failedWhen: failedWhen ? readConditions(failedWhen.value, "'failed_when'") : undefined,
-    runOnce: optional(map, 'run_once', expectBool),
+    runOnce: readOptional(map, 'run_once', expectBool),
     delegateTo,
   });
   if (section === 'tasks') return task;
-  const listen = optional(map, 'listen', expectStringList) ?? [];
+  const listen = readOptional(map, 'listen', expectStringList) ?? [];
   if (task.name === undefined && listen.length === 0) {
     throw new PlayError("a handler needs a 'name' or 'listen' so tasks can notify it", map.pos);
   }
