@@ -82,17 +82,62 @@ function defineLazy(vars: Vars, key: string, raw: unknown, origin: string, pos: 
         busy.delete(key);
       }
     },
+    // Whoever assigns the key (a loop variable, say) replaces the pending template.
     set: settle,
   });
 }
 
+const factsVarsCache = new WeakMap<Vars, Vars>();
+
 /** Ansible's inject_facts_as_vars: `distribution` is also `ansible_distribution`. */
 function factsAsVars(facts: Vars): Vars {
-  const vars: Vars = { ansible_facts: facts };
-  for (const [name, value] of Object.entries(facts)) {
-    vars[name.startsWith('ansible_') ? name : `ansible_${name}`] = value;
+  let vars = factsVarsCache.get(facts);
+  if (!vars) {
+    vars = { ansible_facts: facts };
+    for (const [name, value] of Object.entries(facts)) {
+      vars[name.startsWith('ansible_') ? name : `ansible_${name}`] = value;
+    }
+    factsVarsCache.set(facts, vars);
   }
   return vars;
+}
+
+/**
+ * Copies `source`'s own keys onto `target`: a plain loop is several times faster than
+ * Object.assign on objects this size, and a key named `__proto__` stays a key.
+ */
+function assignOwn(target: Vars, source: Vars): void {
+  for (const key of Object.keys(source)) {
+    if (key === '__proto__') {
+      Object.defineProperty(target, key, { value: source[key], writable: true, enumerable: true, configurable: true });
+    } else {
+      target[key] = source[key];
+    }
+  }
+}
+
+interface Layer {
+  values: Vars;
+  /** Where its templated values come from, for errors; absent for layers that are never templated. */
+  origin?: string;
+}
+
+function orderedLayers(layers: VarLayers): Layer[] {
+  const ordered: (Layer | undefined)[] = [
+    layers.roleDefaults && { values: layers.roleDefaults, origin: 'role defaults' },
+    layers.inventory && { values: layers.inventory, origin: 'inventory' },
+    layers.facts && { values: factsAsVars(layers.facts) },
+    layers.playVars && { values: layers.playVars, origin: 'play vars' },
+    layers.varsFiles && { values: layers.varsFiles, origin: 'vars_files' },
+    layers.roleVars && { values: layers.roleVars, origin: 'role vars' },
+    ...(layers.blockVars ?? []).map((values) => ({ values, origin: 'block vars' })),
+    layers.taskVars && { values: layers.taskVars, origin: 'task vars' },
+    // Registered results are data from hosts, never templates (Ansible marks them unsafe).
+    layers.hostFacts && { values: layers.hostFacts },
+    layers.extraVars && { values: layers.extraVars, origin: 'extra vars' },
+    layers.magic && { values: layers.magic },
+  ];
+  return ordered.filter((layer): layer is Layer => layer !== undefined);
 }
 
 /**
@@ -101,26 +146,18 @@ function factsAsVars(facts: Vars): Vars {
  * not copied deeply and must not be modified after their first use.
  */
 export function buildVars(layers: VarLayers): Vars {
+  const ordered = orderedLayers(layers);
   const vars: Vars = {};
+  for (const layer of ordered) assignOwn(vars, layer.values);
   const pos = layers.pos ?? NO_POS;
   const busy = new Set<string>();
-  const add = (layer: Vars | undefined, origin: string | undefined) => {
-    if (!layer) return;
-    Object.assign(vars, layer);
-    if (origin) for (const key of keysToTemplate(layer)) defineLazy(vars, key, layer[key], origin, pos, busy);
-  };
-  add(layers.roleDefaults, 'role defaults');
-  add(layers.inventory, 'inventory');
-  if (layers.facts) add(factsAsVars(layers.facts), undefined);
-  add(layers.playVars, 'play vars');
-  add(layers.varsFiles, 'vars_files');
-  add(layers.roleVars, 'role vars');
-  for (const block of layers.blockVars ?? []) add(block, 'block vars');
-  add(layers.taskVars, 'task vars');
-  // Registered results are data from hosts, never templates (Ansible marks them unsafe).
-  add(layers.hostFacts, undefined);
-  add(layers.extraVars, 'extra vars');
-  add(layers.magic, undefined);
+  ordered.forEach((layer, index) => {
+    if (!layer.origin) return;
+    for (const key of keysToTemplate(layer.values)) {
+      const overridden = ordered.slice(index + 1).some((higher) => Object.hasOwn(higher.values, key));
+      if (!overridden) defineLazy(vars, key, layer.values[key], layer.origin, pos, busy);
+    }
+  });
   return vars;
 }
 
