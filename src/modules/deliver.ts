@@ -1,5 +1,5 @@
 import { normalizeMode } from './mode.js';
-import { applyFile, DIFF_CONTENT_LIMIT, probeRemoteFile, sha1Hex, type FileAttributes } from './remote-file.js';
+import { applyFile, DIFF_CONTENT_LIMIT, probeRemoteFile, resolvedAttributes, sha1Hex, type FileAttributes } from './remote-file.js';
 import { withoutUndefined } from './result.js';
 import type { ModuleContext, ModuleResult, ModuleSchema } from './types.js';
 
@@ -66,7 +66,7 @@ export async function deliverContent(
     dest: state.path,
     checksum: wanted ? sha1Hex(content) : state.checksum,
     size: wanted ? content.length : state.size,
-    mode: attributes.mode ?? state.mode,
+    mode: resolvedAttributes(state, attributes).mode ?? state.mode,
     owner: attributes.owner ?? state.owner,
     group: attributes.group ?? state.group,
     backup_file: change.backupFile,

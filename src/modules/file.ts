@@ -6,6 +6,7 @@ import {
   attributeCommand,
   execOrThrow,
   probeRemoteFile,
+  resolvedAttributes,
   type FileAttributes,
   type RemoteFileState,
 } from './remote-file.js';
@@ -60,7 +61,7 @@ const withState = (from: string, to: string, plan: Plan, command: string): Plan 
 
 async function planFor(ctx: ModuleContext, state: FileState, current: RemoteFileState, args: FileArgs): Promise<Plan | string> {
   const p = shellQuote(args.path);
-  const wanted = fileAttributes(args);
+  const wanted = resolvedAttributes(current, fileAttributes(args), state === 'directory');
   switch (state) {
     case 'absent':
       if (current.type === 'absent') return { commands: [], changes: [] };
@@ -123,7 +124,7 @@ async function runFile(args: FileArgs, ctx: ModuleContext): Promise<ModuleResult
   if (typeof plan === 'string') return failure(plan, { path: args.path, state });
   const changed = plan.commands.length > 0;
   if (changed && !ctx.check) await execOrThrow(ctx, plan.commands.join(' && '), `file ${state} ${args.path}`);
-  const wanted = fileAttributes(args);
+  const wanted = resolvedAttributes(current, fileAttributes(args), state === 'directory');
   return withoutUndefined({
     changed,
     path: args.path,
@@ -147,6 +148,9 @@ export const fileModule: ModuleDefinition<FileArgs> = {
   validate(args) {
     if ((args.state === 'link' || args.state === 'hard') && args.src === undefined) return `src is required with state=${args.state}`;
     if (args.recurse && args.state !== undefined && args.state !== 'directory') return 'recurse needs state=directory';
+    if (args.recurse && typeof args.mode === 'string' && /[a-zA-Z]/.test(args.mode) && !args.mode.includes('{{')) {
+      return 'recurse needs an octal mode: a symbolic mode means something different for each file below';
+    }
     return modeProblem(args.mode);
   },
   run: (args, ctx) => failOnError(() => runFile(args, ctx)),

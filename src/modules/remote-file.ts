@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { shellQuote } from '../connection/shell.js';
+import { resolveMode } from './mode.js';
 import type { FileDiff, ModuleContext } from './types.js';
 
 export type RemoteFileType = 'absent' | 'file' | 'directory' | 'link' | 'other';
@@ -125,6 +126,12 @@ export interface FileAttributes {
   group?: string;
 }
 
+/** `wanted` with a symbolic mode turned into the octal mode it gives this file. */
+export function resolvedAttributes(state: RemoteFileState, wanted: FileAttributes, isDir = state.type === 'directory'): FileAttributes {
+  if (!wanted.mode) return wanted;
+  return { ...wanted, mode: resolveMode(wanted.mode, state.type === 'absent' ? undefined : state.mode, isDir) };
+}
+
 /** Compares a name or numeric id the user gave with what the probe saw. */
 function sameIdentity(wanted: string, name: string | undefined, id: number | undefined): boolean {
   return /^\d+$/.test(wanted) ? Number(wanted) === id : wanted === name;
@@ -134,9 +141,8 @@ function sameIdentity(wanted: string, name: string | undefined, id: number | und
 export function attributeChanges(state: RemoteFileState, wanted: FileAttributes): string[] {
   if (state.type === 'absent') return [];
   const changes: string[] = [];
-  if (wanted.mode && wanted.mode !== state.mode && state.type !== 'link') {
-    changes.push(`mode ${state.mode} -> ${wanted.mode}`);
-  }
+  const mode = resolvedAttributes(state, wanted).mode;
+  if (mode && mode !== state.mode && state.type !== 'link') changes.push(`mode ${state.mode} -> ${mode}`);
   if (wanted.owner && !sameIdentity(wanted.owner, state.owner, state.uid)) {
     changes.push(`owner ${state.owner} -> ${wanted.owner}`);
   }
@@ -213,6 +219,7 @@ export async function applyFile(
   options: WriteOptions = {},
 ): Promise<FileChange> {
   if (state.type === 'directory') throw new Error(`${state.path} is a directory`);
+  wanted = resolvedAttributes(state, wanted);
   const contentChanged = content !== undefined && (state.type === 'absent' || state.checksum !== sha1Hex(content));
   const attributes = attributeChanges(state, wanted);
   const change: FileChange = { changed: contentChanged || attributes.length > 0, contentChanged };

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { coerceArgs, findModule, moduleNames, validateModuleArgs } from '../../src/modules/index.js';
-import { normalizeMode } from '../../src/modules/mode.js';
+import { normalizeMode, resolveMode } from '../../src/modules/mode.js';
 import type { ModuleDefinition } from '../../src/modules/types.js';
 
 const mod = (name: string): ModuleDefinition => {
@@ -96,7 +96,7 @@ test('set_fact takes any names; a bad mode is a load-time error', () => {
   assert.equal(facts.errors, []);
   assert.equal(facts.args, { gpu_ids: ['10de:1eb8'], cacheable: false });
   const badMode = validateModuleArgs(mod('copy'), { content: 'x', dest: '/a', mode: 'rw-r--r--' });
-  assert.equal(badMode.errors, ["mode must be an octal string such as '0644'; got 'rw-r--r--'"]);
+  assert.equal(badMode.errors, ["mode must be an octal string such as '0644' or a symbolic mode such as 'u=rw,g=r,o='; got 'rw-r--r--'"]);
   const badValidate = validateModuleArgs(mod('template'), { src: 'a', dest: '/a', validate: 'visudo -cf' });
   assert.equal(badValidate.errors, ["validate must contain %s (the new file); got 'visudo -cf'"]);
 });
@@ -110,7 +110,22 @@ test('modes: strings are octal, integers are already converted', () => {
   assert.is(normalizeMode(0o755), '0755');
   assert.is(normalizeMode(undefined), undefined);
   assert.throws(() => normalizeMode('0999'), /octal/);
+  assert.is(normalizeMode('u=rw,g=r,o='), 'u=rw,g=r,o=');
   assert.throws(() => normalizeMode(70000), /07777/);
+});
+
+test('symbolic modes resolve against the current mode like chmod', () => {
+  assert.is(resolveMode('0600', '0644', false), '0600');
+  assert.is(resolveMode('u+x', '0644', false), '0744');
+  assert.is(resolveMode('u=rw,g=r,o=', '0777', false), '0640');
+  assert.is(resolveMode('go-w', '0666', false), '0644');
+  assert.is(resolveMode('a+X', '0644', false), '0644');
+  assert.is(resolveMode('a+X', '0744', false), '0755');
+  assert.is(resolveMode('a+X', '0700', true), '0711');
+  assert.is(resolveMode('+t', '0777', true), '1777');
+  assert.is(resolveMode('u+s,g=u', '0750', false), '4770');
+  assert.is(resolveMode('u+x', undefined, false), '0744');
+  assert.is(resolveMode('o=', undefined, true), '0750');
 });
 
 test('command free form and argv are exclusive; an unclosed quote is caught at load time', () => {

@@ -173,6 +173,10 @@ test('file: directory, touch, link, hard, absent — each idempotent, check mode
     const asFile = await runModule(fileModule, { path: f, state: 'file', mode: '0600' }, makeContext());
     assert.equal([asFile.changed, modeOf(f)], [true, '0600']);
     assert.is((await runModule(fileModule, { path: f, state: 'file', mode: '0600' }, makeContext())).changed, false);
+    const symbolic = await runModule(fileModule, { path: f, mode: 'u+x,g=u' }, makeContext());
+    assert.equal([symbolic.changed, symbolic.mode, modeOf(f)], [true, '0770', '0770']);
+    assert.is((await runModule(fileModule, { path: f, mode: 'u+x,g=u' }, makeContext())).changed, false);
+    chmodSync(f, 0o600);
     const missing = await runModule(fileModule, { path: join(dir, 'nope'), state: 'file' }, makeContext());
     assert.equal([missing.failed, missing.msg], [true, `file (${join(dir, 'nope')}) is absent, cannot continue`]);
 
