@@ -5,55 +5,55 @@
 
 const OPEN_BLOCKS: Record<string, string> = { '{{': '}}', '{%': '%}', '{#': '#}' };
 
+/** A word of an argument string and where it sits in the text. */
+interface Word {
+  text: string;
+  start: number;
+  end: number;
+}
+
 /** Splits on whitespace, keeping quoted text and template blocks whole (quotes are kept in the word). */
-export function splitArgs(text: string): string[] {
-  const words: string[] = [];
-  let current = '';
+function words(text: string): Word[] {
+  const found: Word[] = [];
+  let start = -1;
   let quote: string | undefined;
   let blockEnd: string | undefined;
-  let started = false;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     const pair = text.slice(i, i + 2);
     if (blockEnd) {
-      current += ch;
       if (pair === blockEnd) {
-        current += text[i + 1];
         i++;
         blockEnd = undefined;
       }
       continue;
     }
     if (quote) {
-      current += ch;
-      if (ch === '\\' && quote === '"' && i + 1 < text.length) {
-        current += text[++i];
-      } else if (ch === quote) {
-        quote = undefined;
-      }
-      continue;
-    }
-    if (OPEN_BLOCKS[pair]) {
-      blockEnd = OPEN_BLOCKS[pair];
-      current += pair;
-      started = true;
-      i++;
+      if (ch === '\\' && quote === '"') i++;
+      else if (ch === quote) quote = undefined;
       continue;
     }
     if (/\s/.test(ch)) {
-      if (started) words.push(current);
-      current = '';
-      started = false;
+      if (start >= 0) found.push({ text: text.slice(start, i), start, end: i });
+      start = -1;
       continue;
     }
-    if (ch === '"' || ch === "'") quote = ch;
-    current += ch;
-    started = true;
+    if (start < 0) start = i;
+    if (OPEN_BLOCKS[pair]) {
+      blockEnd = OPEN_BLOCKS[pair];
+      i++;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+    }
   }
   if (quote) throw new Error(`unbalanced ${quote} quote in: ${text}`);
   if (blockEnd) throw new Error(`unclosed template block (missing '${blockEnd}') in: ${text}`);
-  if (started) words.push(current);
-  return words;
+  if (start >= 0) found.push({ text: text.slice(start), start, end: text.length });
+  return found;
+}
+
+export function splitArgs(text: string): string[] {
+  return words(text).map((word) => word.text);
 }
 
 function unquote(value: string): string {
@@ -69,7 +69,7 @@ function unquote(value: string): string {
 
 export interface KeyValueArgs {
   options: Record<string, string>;
-  /** Words that are not `key=value` (or whose key is not accepted), joined by one space as Ansible does. */
+  /** The text without the `key=value` words taken as options, otherwise as written (newlines and spacing kept). */
   raw: string;
 }
 
@@ -77,19 +77,23 @@ const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * Picks `key=value` words out of `text`. With `acceptKey`, only those keys are options and every
- * other word stays raw text (free-form modules: `command: echo a=b chdir=/tmp`).
+ * other word stays raw text (free-form modules: `command: echo a=b chdir=/tmp`); a multi-line
+ * `shell: |` script keeps its lines.
  */
 export function parseKeyValue(text: string, acceptKey: (key: string) => boolean = () => true): KeyValueArgs {
   const options: Record<string, string> = {};
-  const raw: string[] = [];
-  for (const word of splitArgs(text)) {
-    const eq = word.indexOf('=');
-    const key = eq > 0 ? word.slice(0, eq) : '';
-    if (KEY.test(key) && acceptKey(key)) {
-      options[key] = unquote(word.slice(eq + 1));
-    } else {
-      raw.push(word);
-    }
+  let raw = '';
+  let kept = 0;
+  for (const word of words(text)) {
+    const eq = word.text.indexOf('=');
+    const key = eq > 0 ? word.text.slice(0, eq) : '';
+    if (!KEY.test(key) || !acceptKey(key)) continue;
+    options[key] = unquote(word.text.slice(eq + 1));
+    raw += text.slice(kept, word.start);
+    kept = word.end;
+    // The blanks after a removed word go with it, so "a k=v b" leaves "a b".
+    while (kept < text.length && /[ \t]/.test(text[kept]!)) kept++;
   }
-  return { options, raw: raw.join(' ') };
+  raw += text.slice(kept);
+  return { options, raw: raw.trim() };
 }

@@ -63,4 +63,13 @@ test('parseKeyValue: key=value words, quoted values unquoted, other words raw', 
   assert.equal(parseKeyValue('msg="{{ a }} = b"'), { options: { msg: '{{ a }} = b' }, raw: '' });
 });
 
+test('free-form text keeps its lines and spacing; only accepted key=value words are taken out', () => {
+  const script = 'set -e\nfor i in 1 2; do\n  echo "$i  x"\ndone\n';
+  assert.equal(parseKeyValue(script, (k) => k === 'chdir'), { options: {}, raw: script.trim() });
+  assert.equal(parseKeyValue('echo a chdir=/tmp  b\necho c creates=/x', (k) => ['chdir', 'creates'].includes(k)), {
+    options: { chdir: '/tmp', creates: '/x' },
+    raw: 'echo a b\necho c',
+  });
+});
+
 test.run();
