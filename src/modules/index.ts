@@ -4,7 +4,9 @@ import { copyModule } from './copy.js';
 import { debugModule } from './debug.js';
 import { failModule } from './fail.js';
 import { fileModule } from './file.js';
+import { firewalldModule } from './firewalld.js';
 import { getUrlModule } from './get_url.js';
+import { iptablesModule } from './iptables.js';
 import { kernelCmdlineModule } from './kernel_cmdline.js';
 import { lineinfileModule } from './lineinfile.js';
 import { modprobeModule } from './modprobe.js';
@@ -33,7 +35,9 @@ const MODULES: readonly ModuleDefinition[] = [
   debugModule,
   failModule,
   fileModule,
+  firewalldModule,
   getUrlModule,
+  iptablesModule,
   kernelCmdlineModule,
   lineinfileModule,
   modprobeModule,

@@ -18,9 +18,10 @@ test('findModule answers to names, aliases and collection names', () => {
   assert.is(mod('ansible.builtin.systemd').name, 'service');
   assert.is(mod('community.general.modprobe').name, 'modprobe');
   assert.is(mod('ansible.builtin.yum').name, 'package');
+  assert.is(mod('ansible.posix.firewalld').name, 'firewalld');
   assert.is(findModule('ansible.builtin.nosuch'), undefined);
   assert.is(findModule('other.collection.copy'), undefined);
-  for (const name of ['command', 'shell', 'template', 'file', 'lineinfile', 'stat', 'get_url', 'reboot', 'wait_for', 'assert', 'fail', 'debug', 'set_fact', 'ping', 'setup', 'kernel_cmdline']) {
+  for (const name of ['command', 'shell', 'template', 'file', 'lineinfile', 'stat', 'get_url', 'reboot', 'wait_for', 'assert', 'fail', 'debug', 'set_fact', 'ping', 'setup', 'kernel_cmdline', 'firewalld', 'iptables']) {
     assert.ok(moduleNames().includes(name), name);
   }
 });
