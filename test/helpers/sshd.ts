@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createConnection as tcpConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,11 +23,16 @@ export interface TestSshd {
   dir: string;
   /** Everything sshd wrote to stderr so far (raise LogLevel in extraConfig to see more). */
   log(): string;
-  stop(): Promise<void>;
+  /** Stops listening; open sessions live on unless `dropSessions` (then they are killed, as by a reboot). */
+  stop(options?: StopOptions): Promise<void>;
   /** Stop, then start again on the same address, port and keys. */
-  restart(): Promise<void>;
+  restart(options?: StopOptions): Promise<void>;
   /** Stop and delete the temp directory. */
   dispose(): Promise<void>;
+}
+
+export interface StopOptions {
+  dropSessions?: boolean;
 }
 
 export interface SshdOptions {
@@ -79,13 +84,22 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     await waitUntilListening(address, port, proc, () => stderr);
   };
-  const stop = async (): Promise<void> => {
+  const stop = async (stopOptions: StopOptions = {}): Promise<void> => {
     const proc = child;
     child = undefined;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    // Each connection is served by a child of the listener; they outlive it unless killed.
+    const sessions = stopOptions.dropSessions && proc.pid ? await childPids(proc.pid) : [];
     const exited = new Promise((resolve) => proc.once('exit', resolve));
     proc.kill('SIGTERM');
     await exited;
+    for (const pid of sessions) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
   };
   await start();
   const hostKeyFields = hostKeyPub.split(/\s+/);
@@ -99,8 +113,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     dir,
     log: () => stderr,
     stop,
-    restart: async () => {
-      await stop();
+    restart: async (stopOptions?: StopOptions) => {
+      await stop(stopOptions);
       await start();
     },
     dispose: async () => {
@@ -108,6 +122,19 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** PIDs whose parent is `parent`, from /proc. */
+async function childPids(parent: number): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // The command name (field 2) may hold spaces; the parent PID is the 2nd field after its ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === parent) pids.push(Number(entry));
+  }
+  return pids;
 }
 
 /** Writes a known_hosts file with these lines and returns its path. */

@@ -111,8 +111,16 @@ test('a connection dropped mid-exec rejects the running commands; the next exec 
   assert.is((await conn.exec('echo back')).stdout, 'back\n');
 });
 
-test('reconnect waits for sshd to come back (restart), then commands work again', async () => {
-  await sshd.stop();
+test('sshd stopped with its sessions (as by a reboot): the running command fails, reconnect waits for it to return', async () => {
+  const running = conn.exec('sleep 30');
+  await new Promise((r) => setTimeout(r, 200));
+  await sshd.stop({ dropSessions: true });
+  try {
+    await running;
+    assert.unreachable('the running command should have been rejected');
+  } catch (err) {
+    assert.instance(err, UnreachableError);
+  }
   const restarting = new Promise((r) => setTimeout(r, 800)).then(() => sshd.restart());
   const started = Date.now();
   await conn.reconnect(Date.now() + 15_000);
