@@ -2,5 +2,5 @@
 export { renderTemplate, checkTemplate } from './template.js';
 export { templateValue, hasTemplate } from './template-value.js';
 export { evaluate, evaluateCondition, checkExpression } from './expression.js';
-export { buildVars, lazyHostvars, PRECEDENCE, type VarLayers } from './precedence.js';
+export { buildVars, lazyHostvars, PRECEDENCE, withExtraVars, type VarLayers } from './precedence.js';
 export { truthy } from './values.js';

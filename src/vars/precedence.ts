@@ -21,6 +21,8 @@ export interface VarLayers {
   /** Registered results and set_fact values. */
   hostFacts?: Vars;
   extraVars?: Vars;
+  /** Per-call values on top of everything but magic: the loop variable, ansible_loop, a result being registered. */
+  overrides?: Vars;
   /** inventory_hostname, groups, hostvars, ...: reserved, nothing overrides them. */
   magic?: Vars;
   /** Where a lazily templated variable's error is reported (usually the task); optional. */
@@ -38,6 +40,7 @@ export const PRECEDENCE: readonly { level: string; description: string }[] = [
   { level: 'taskVars', description: 'task vars:' },
   { level: 'hostFacts', description: 'registered results and set_fact' },
   { level: 'extraVars', description: 'extra vars (-e), the highest a user can set' },
+  { level: 'overrides', description: 'per-call values: the loop variable (item), ansible_loop, a result being registered' },
   { level: 'magic', description: 'magic variables (inventory_hostname, groups, hostvars, ...): reserved, never overridden' },
 ];
 
@@ -135,6 +138,7 @@ function orderedLayers(layers: VarLayers): Layer[] {
     // Registered results are data from hosts, never templates (Ansible marks them unsafe).
     layers.hostFacts && { values: layers.hostFacts },
     layers.extraVars && { values: layers.extraVars, origin: 'extra vars' },
+    layers.overrides && { values: layers.overrides },
     layers.magic && { values: layers.magic },
   ];
   return ordered.filter((layer): layer is Layer => layer !== undefined);
@@ -148,6 +152,7 @@ function orderedLayers(layers: VarLayers): Layer[] {
 export function buildVars(layers: VarLayers): Vars {
   const ordered = orderedLayers(layers);
   const vars: Vars = {};
+  builtFrom.set(vars, layers);
   for (const layer of ordered) assignOwn(vars, layer.values);
   const pos = layers.pos ?? NO_POS;
   const busy = new Set<string>();
@@ -159,6 +164,20 @@ export function buildVars(layers: VarLayers): Vars {
     }
   });
   return vars;
+}
+
+/** The layers each result of buildVars was made from, so that it can be extended lazily. */
+const builtFrom = new WeakMap<Vars, VarLayers>();
+
+/**
+ * `vars` with `extra` on top (the loop item, a registered result for changed_when). Use this
+ * rather than `{ ...vars, item }`: a spread reads, and so templates, every lazy variable, and
+ * templates them without `extra`; here task vars such as `dev: "{{ item.addr }}"` see the item.
+ */
+export function withExtraVars(vars: Vars, extra: Vars): Vars {
+  const layers = builtFrom.get(vars);
+  if (!layers) return { ...vars, ...extra };
+  return buildVars({ ...layers, overrides: { ...layers.overrides, ...extra } });
 }
 
 /**

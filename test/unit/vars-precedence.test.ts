@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PlayError, type SourcePos } from '../../src/errors.js';
-import { buildVars, evaluate, lazyHostvars, PRECEDENCE, renderTemplate, type VarLayers } from '../../src/vars/index.js';
+import { buildVars, evaluate, lazyHostvars, PRECEDENCE, renderTemplate, templateValue, withExtraVars, type VarLayers } from '../../src/vars/index.js';
 
 const TASK: SourcePos = { file: 'playbooks/site.yml', line: 40, col: 7 };
 
@@ -20,6 +20,7 @@ function everyLevel(): VarLayers {
     taskVars: { ansible_x: 'taskVars' },
     hostFacts: { ansible_x: 'hostFacts' },
     extraVars: { ansible_x: 'extraVars' },
+    overrides: { ansible_x: 'overrides' },
     magic: { ansible_x: 'magic' },
   };
 }
@@ -27,7 +28,7 @@ function everyLevel(): VarLayers {
 test('PRECEDENCE lists every level, lowest first', () => {
   assert.equal(
     PRECEDENCE.map((p) => p.level),
-    ['roleDefaults', 'inventory', 'facts', 'playVars', 'varsFiles', 'roleVars', 'blockVars', 'taskVars', 'hostFacts', 'extraVars', 'magic'],
+    ['roleDefaults', 'inventory', 'facts', 'playVars', 'varsFiles', 'roleVars', 'blockVars', 'taskVars', 'hostFacts', 'extraVars', 'overrides', 'magic'],
   );
   for (const p of PRECEDENCE) assert.ok(p.description.length > 0);
 });
@@ -110,6 +111,32 @@ test('errors in lazily templated vars name the variable, its level and the posit
 test('buildVars copies no layer deeply: nested values are shared', () => {
   const inventory = { big: { hosts: Array.from({ length: 1000 }, (_, i) => `n${i}`) } };
   assert.is(buildVars({ inventory }).big, inventory.big);
+});
+
+test('withExtraVars adds the loop item on top, and task vars are templated with it', () => {
+  const vars = buildVars({
+    roleDefaults: { unused: '{{ never_defined }}' },
+    taskVars: { dev: '{{ item.addr }}', label: 'gpu {{ item.id }}' },
+    pos: TASK,
+  });
+  const items = [{ id: 'a', addr: '0000:01:00.0' }, { id: 'b', addr: '0000:02:00.0' }];
+  const seen = items.map((item) => {
+    const itemVars = withExtraVars(vars, { item, ansible_loop: { index0: items.indexOf(item) } });
+    return [templateValue('{{ dev }}', itemVars, TASK), evaluate('label', itemVars, TASK), evaluate('ansible_loop.index0', itemVars, TASK)];
+  });
+  assert.equal(seen, [['0000:01:00.0', 'gpu a', 0], ['0000:02:00.0', 'gpu b', 1]]);
+  // The broken default was never read, so it never failed; the item stays out of the base vars.
+  assert.is(evaluate('item is defined', vars, TASK), false);
+  const registered = withExtraVars(vars, { out: { rc: 0 } });
+  assert.is(evaluate('out.rc == 0', registered, TASK), true);
+  assert.equal(withExtraVars({ a: 1 }, { b: 2 }), { a: 1, b: 2 });
+});
+
+test('a variable named __proto__ is an ordinary key', () => {
+  const vars = buildVars({ playVars: JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as Record<string, unknown> });
+  assert.equal(Object.keys(vars), ['__proto__', 'a']);
+  assert.is(Object.getPrototypeOf(vars), Object.prototype);
+  assert.is((vars as { polluted?: unknown }).polluted, undefined);
 });
 
 test('lazyHostvars computes a host only when read, once', () => {
