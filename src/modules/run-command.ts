@@ -39,13 +39,19 @@ function guardScript(creates: string | undefined, removes: string | undefined): 
   return lines.join('\n');
 }
 
-async function guardVerdict(ctx: ModuleContext, spec: CommandSpec): Promise<string | undefined> {
+/** Why creates/removes leave the command alone, as Ansible words it (msg quotes the path, stdout does not). */
+interface SkipReason {
+  path: string;
+  condition: 'exists' | 'does not exist';
+}
+
+async function guardVerdict(ctx: ModuleContext, spec: CommandSpec): Promise<SkipReason | undefined> {
   if (spec.creates === undefined && spec.removes === undefined) return undefined;
   const result = await ctx.conn.exec(guardScript(spec.creates, spec.removes), { cwd: spec.chdir, become: ctx.become });
   if (result.rc !== 0) throw new Error(`checking creates/removes failed: ${result.stderr.trim()}`);
   const verdict = result.stdout.split('\n');
-  if (verdict.includes('creates')) return `since '${spec.creates}' exists`;
-  if (verdict.includes('removes')) return `since '${spec.removes}' does not exist`;
+  if (verdict.includes('creates')) return { path: spec.creates!, condition: 'exists' };
+  if (verdict.includes('removes')) return { path: spec.removes!, condition: 'does not exist' };
   return undefined;
 }
 
@@ -75,17 +81,18 @@ function output(text: string, strip: boolean): { text: string; lines: string[] }
 
 /** Runs command/shell with creates/removes, chdir, stdin and check mode, returning Ansible's keys. */
 export async function runCommand(ctx: ModuleContext, spec: CommandSpec): Promise<ModuleResult> {
-  const skipReason = await guardVerdict(ctx, spec);
-  if (skipReason !== undefined) {
+  const skip = await guardVerdict(ctx, spec);
+  if (skip !== undefined) {
+    const stdout = `skipped, since ${skip.path} ${skip.condition}`;
     return {
       changed: false,
       cmd: spec.cmd,
       rc: 0,
-      stdout: `skipped, ${skipReason}`,
+      stdout,
       stderr: '',
-      stdout_lines: [`skipped, ${skipReason}`],
+      stdout_lines: [stdout],
       stderr_lines: [],
-      msg: `${ctx.check ? 'Would not' : 'Did not'} run command ${skipReason}`,
+      msg: `${ctx.check ? 'Would not' : 'Did not'} run command since '${skip.path}' ${skip.condition}`,
     };
   }
   if (ctx.check) {

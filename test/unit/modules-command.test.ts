@@ -68,6 +68,7 @@ test('creates/removes decide, globbing without expanding anything else', async (
     const second = await runModule(commandModule, args, makeContext());
     assert.is(second.changed, false);
     assert.is(second.msg, `Did not run command since '${join(dir, '*.flag')}' exists`);
+    assert.is(second.stdout, `skipped, since ${join(dir, '*.flag')} exists`);
     const removes = await runModule(commandModule, { cmd: 'true', removes: join(dir, 'nothing-$(touch x)') }, makeContext());
     assert.is(removes.changed, false);
     assert.match(String(removes.msg), /does not exist/);
