@@ -13,6 +13,11 @@ export interface TaskSelection {
  */
 export interface SelectionState {
   started: boolean;
+  /**
+   * Sections already selected. Selecting the same section again (the next serial batch, another host
+   * under strategy free) gives the same tasks, so every batch starts at the --start-at-task match.
+   */
+  memo?: WeakMap<readonly TaskNode[], TaskNode[]>;
 }
 
 /**
@@ -84,6 +89,9 @@ export function matchesStartAt(task: Task | MetaTask, pattern: string): boolean 
  * the tag rule applies to each task (blocks keep what remains inside them, and vanish when empty).
  */
 export function selectTasks(nodes: readonly TaskNode[], selection: TaskSelection, state: SelectionState): TaskNode[] {
+  state.memo ??= new WeakMap();
+  const known = state.memo.get(nodes);
+  if (known) return known;
   const kept: TaskNode[] = [];
   for (const node of nodes) {
     if (node.kind === 'block') {
@@ -97,6 +105,7 @@ export function selectTasks(nodes: readonly TaskNode[], selection: TaskSelection
     }
     if (shouldRunByTags(node.tags, selection.tags, selection.skipTags)) kept.push(node);
   }
+  state.memo.set(nodes, kept);
   return kept;
 }
 

@@ -98,6 +98,14 @@ test('--start-at-task drops tasks before the match, inside blocks too, and the s
   assert.equal(names(selectTasks([task('later')], selection, state)), ['later']);
 });
 
+test('selecting the same section again (next serial batch) gives the same tasks', () => {
+  const state = { started: false };
+  const section = [task('a'), task('b'), task('c')];
+  const selection = { tags: [], skipTags: [], startAtTask: 'b' };
+  assert.equal(names(selectTasks(section, selection, state)), ['b', 'c']);
+  assert.equal(names(selectTasks(section, selection, state)), ['b', 'c']);
+});
+
 test('--start-at-task that never matches selects nothing', () => {
   const state = { started: false };
   assert.equal(selectTasks([task('a'), task('b')], { tags: [], skipTags: [], startAtTask: 'zzz' }, state), []);
