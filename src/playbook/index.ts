@@ -1,4 +1,4 @@
-export { loadPlaybook } from './load.js';
+export { loadPlaybook, playbookPath } from './load.js';
 export type { LoadOptions } from './context.js';
 export {
   selectTasks,
