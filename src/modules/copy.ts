@@ -1,8 +1,7 @@
-import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { DELIVER_OPTIONS, deliverContent, validateProblem, type DeliverArgs } from './deliver.js';
+import { DELIVER_OPTIONS, deliverContent, readControllerFile, validateProblem, type DeliverArgs } from './deliver.js';
 import { modeProblem } from './mode.js';
-import { failOnError, failure } from './result.js';
+import { failOnError } from './result.js';
 import type { ModuleContext, ModuleDefinition, ModuleResult } from './types.js';
 
 type CopyArgs = DeliverArgs & {
@@ -16,13 +15,11 @@ function contentText(content: unknown): string {
 }
 
 async function copyFromController(args: CopyArgs, ctx: ModuleContext): Promise<ModuleResult> {
-  const local = ctx.findFile('files', args.src!);
-  const info = await stat(local);
-  if (info.isDirectory()) return failure(`src ${args.src} is a directory: copying directories is not supported; use one copy per file`);
+  const local = await readControllerFile(ctx, 'files', args.src!);
   // mode: preserve keeps the controller file's mode, as Ansible does.
-  const mode = args.mode === 'preserve' ? (info.mode & 0o7777).toString(8).padStart(4, '0') : args.mode;
-  const result = await deliverContent(ctx, { ...args, mode }, await readFile(local), basename(args.src!));
-  return { ...result, src: local };
+  const mode = args.mode === 'preserve' ? local.mode.toString(8).padStart(4, '0') : args.mode;
+  const result = await deliverContent(ctx, { ...args, mode }, local.content, basename(args.src!));
+  return { ...result, src: local.path };
 }
 
 export const copyModule: ModuleDefinition<CopyArgs> = {

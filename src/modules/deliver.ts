@@ -1,3 +1,4 @@
+import { readFile, stat } from 'node:fs/promises';
 import { normalizeMode } from './mode.js';
 import { applyFile, DIFF_CONTENT_LIMIT, probeRemoteFile, resolvedAttributes, sha1Hex, type FileAttributes } from './remote-file.js';
 import { withoutUndefined } from './result.js';
@@ -18,6 +19,29 @@ export const DELIVER_OPTIONS: ModuleSchema = {
   force: { type: 'bool', default: true, aliases: ['thirsty'] },
   validate: { type: 'str' },
 };
+
+/** A file the task names on the controller (role files/ or templates/ first), read whole. */
+export interface ControllerFile {
+  path: string;
+  content: Buffer;
+  /** Permission bits, for copy's `mode: preserve`. */
+  mode: number;
+}
+
+/** Reads a controller file, failing the way Ansible words it when it is missing or is a directory. */
+export async function readControllerFile(ctx: ModuleContext, kind: 'files' | 'templates', name: string): Promise<ControllerFile> {
+  const path = ctx.findFile(kind, name);
+  let info;
+  try {
+    info = await stat(path);
+  } catch {
+    throw new Error(`Could not find or access '${name}' on the controller (looked for ${path})`);
+  }
+  if (info.isDirectory()) {
+    throw new Error(`src ${name} is a directory: copying directories is not supported; use one task per file`);
+  }
+  return { path, content: await readFile(path), mode: info.mode & 0o7777 };
+}
 
 /** `validate` runs on the new file before it replaces the old one, so it must name it with %s. */
 export function validateProblem(validate: string | undefined): string | undefined {

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { DELIVER_OPTIONS, deliverContent, validateProblem, type DeliverArgs } from './deliver.js';
+import { DELIVER_OPTIONS, deliverContent, readControllerFile, validateProblem, type DeliverArgs } from './deliver.js';
 import { modeProblem } from './mode.js';
 import { failOnError } from './result.js';
 import type { ModuleDefinition } from './types.js';
@@ -15,11 +14,11 @@ export const templateModule: ModuleDefinition<TemplateArgs> = {
   validate: (args) => validateProblem(args.validate) ?? modeProblem(args.mode),
   run(args, ctx) {
     return failOnError(async () => {
-      const local = ctx.findFile('templates', args.src);
+      const local = await readControllerFile(ctx, 'templates', args.src);
       // Rendered on the controller: the target only ever receives the finished file.
-      const rendered = ctx.renderTemplate(await readFile(local, 'utf8'), local);
+      const rendered = ctx.renderTemplate(local.content.toString('utf8'), local.path);
       const result = await deliverContent(ctx, args, Buffer.from(rendered, 'utf8'));
-      return { ...result, src: local };
+      return { ...result, src: local.path };
     });
   },
 };

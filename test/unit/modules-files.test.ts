@@ -113,6 +113,8 @@ test('copy src from files/: into a directory dest, backup kept, force=no leaves 
     assert.is(backed.changed, true);
     assert.is(readFileSync(backed.backup_file as string, 'utf8'), 'options vfio-pci ids=10de:1eb8\n');
     assert.is(readFileSync(dest, 'utf8'), 'options vfio-pci ids=10de:2236\n');
+    const missing = await runModule(copyModule, { src: 'nope.conf', dest }, ctx());
+    assert.equal([missing.failed, missing.msg], [true, `Could not find or access 'nope.conf' on the controller (looked for ${join(dir, 'files', 'nope.conf')})`]);
   } finally {
     removeDir(dir);
   }
