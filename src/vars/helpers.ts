@@ -88,5 +88,9 @@ export const HELPERS: Readonly<Record<string, HelperBody>> = {
 export const LENIENT_HELPERS: ReadonlySet<string> = new Set(['default', 'defined']);
 
 export function wrappedHelpers(): Record<string, (...args: unknown[]) => unknown> {
-  return Object.fromEntries(Object.entries(HELPERS).map(([name, body]) => [name, helper(body)]));
+  return {
+    ...Object.fromEntries(Object.entries(HELPERS).map(([name, body]) => [name, helper(body)])),
+    // `{{{{raw}}}} {{ not a variable }} {% either %} {{{{/raw}}}}` writes its text as it is.
+    raw: (options: unknown) => (options as HelperOptions).fn(undefined),
+  };
 }

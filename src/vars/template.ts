@@ -116,9 +116,15 @@ function calledName(call: Call): string | undefined {
   return call.path.type === 'PathExpression' ? (call.path as hbs.AST.PathExpression).original : undefined;
 }
 
-/** Every node of the template, depth first. */
+/** A `{{{{raw}}}} ... {{{{/raw}}}}` block: its text is output verbatim, mustaches and all. */
+function isRawBlock(node: Node): boolean {
+  return node.type === 'BlockStatement' && calledName(node as Call) === 'raw';
+}
+
+/** Every node of the template, depth first; the text inside raw blocks is not visited. */
 function* walk(node: Node): Generator<Node> {
   yield node;
+  if (isRawBlock(node)) return;
   const record = node as unknown as Record<string, unknown>;
   for (const key of ['body', 'path', 'params', 'hash', 'pairs', 'value', 'program', 'inverse']) {
     const child = record[key];
@@ -162,10 +168,35 @@ function syntaxError(text: string, origin: SourcePos, error: unknown): PlayError
   return new PlayError(`bad template in ${pos.file}:${pos.line}: ${detail}${jinja}`, pos, ExitCode.PARSE_ERROR);
 }
 
-/** Load-time checks Handlebars leaves to render time: helpers that do not exist, partials. */
+/**
+ * Where Jinja's `{% ... %}` appears in literal text: an Ansible habit that Handlebars would copy
+ * to the output unchanged. A literal `{%` can be written inside `{{{{raw}}}} ... {{{{/raw}}}}`.
+ */
+function jinjaStatement(node: Node): Location | undefined {
+  if (node.type !== 'ContentStatement') return undefined;
+  const text = (node as hbs.AST.ContentStatement).value;
+  const index = text.indexOf('{%');
+  if (index < 0) return undefined;
+  const before = text.slice(0, index).split('\n');
+  const start = node.loc.start;
+  return before.length === 1
+    ? { line: start.line, column: start.column + index }
+    : { line: start.line + before.length - 1, column: before.at(-1)!.length };
+}
+
+/** Load-time checks Handlebars leaves to render time: helpers that do not exist, partials, Jinja. */
 function checkNames(ast: AST, origin: SourcePos): void {
   const known = hb.helpers as Record<string, unknown>;
   for (const node of walk(ast)) {
+    const jinja = jinjaStatement(node);
+    if (jinja) {
+      const pos = positionWithin(origin, jinja.line, jinja.column);
+      throw new PlayError(
+        `bad template in ${pos.file}:${pos.line}: Jinja statements ({% ... %}) are not supported; templates are Handlebars: use {{#if}}, {{#each}} (or {{{{raw}}}}...{{{{/raw}}}} for literal text)`,
+        pos,
+        ExitCode.PARSE_ERROR,
+      );
+    }
     const at = (node.loc?.start ?? { line: 1, column: 0 }) as Location;
     const pos = positionWithin(origin, at.line, at.column);
     if (node.type === 'PartialStatement' || node.type === 'PartialBlockStatement' || node.type === 'DecoratorBlock' || node.type === 'Decorator') {

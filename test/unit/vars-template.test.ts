@@ -157,7 +157,11 @@ test('checkTemplate reports syntax errors, unknown helpers and partials at file:
   assert.is(unknown.message, "bad template in templates/vfio.conf.hbs:2: unknown helper 'frobnicate'");
   assert.match(bad('{{> header}}').message, /partials and decorators are not supported/);
   assert.match(bad("{{ x | default('a') }}").message, /templates are Handlebars: write \{\{default x 'v'\}\}/);
+  const jinja = bad('GRUB_CMDLINE_LINUX="quiet"\n{% if iommu %}intel_iommu=on{% endif %}\n');
+  assert.is(jinja.pos?.line, 2);
+  assert.match(jinja.message, /Jinja statements \(\{% \.\.\. %\}\) are not supported/);
   checkTemplate('{{#each gpus}}{{default id "x"}}{{/each}}', FILE);
+  assert.is(renderTemplate('{{count}} {{{{raw}}}}{% keep %} {{ this too }}{{{{/raw}}}}', vars, FILE), '3 {% keep %} {{ this too }}');
 });
 
 test.run();
