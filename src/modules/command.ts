@@ -1,4 +1,5 @@
 import { shellQuote } from '../connection/shell.js';
+import { expandWords } from './expand.js';
 import { failOnError, failure } from './result.js';
 import { COMMAND_OPTIONS, runCommand } from './run-command.js';
 import { shlexSplit } from './shlex.js';
@@ -13,6 +14,7 @@ type CommandArgs = {
   stdin?: string;
   stdin_add_newline: boolean;
   strip_empty_ends: boolean;
+  expand_argument_vars: boolean;
 };
 
 /** The words to run: argv as given, or the text split like Python's shlex. */
@@ -20,13 +22,24 @@ function words(args: CommandArgs): string[] {
   return args.argv ?? shlexSplit(args.cmd ?? '');
 }
 
-/** Runs a program without a shell: every word is quoted, so `;`, `|`, `$()` and backticks mean nothing. */
+/** The words as one shell line: quoted, with only $VARS and ~ expanded when asked. */
+export function commandLine(argv: string[], expandVars: boolean): string {
+  if (!expandVars) return argv.map(shellQuote).join(' ');
+  const { preamble, words } = expandWords(argv);
+  return [...preamble, words.join(' ')].join('\n');
+}
+
+/**
+ * Runs a program without a shell: every word is quoted, so `;`, `|`, `$()` and backticks mean nothing;
+ * only `$VAR` and `~` are expanded, as Ansible's expand_argument_vars does (on by default).
+ */
 export const commandModule: ModuleDefinition<CommandArgs> = {
   name: 'command',
   freeForm: 'cmd',
   schema: {
     ...COMMAND_OPTIONS,
     argv: { type: 'list', elements: 'str' },
+    expand_argument_vars: { type: 'bool', default: true },
   },
   validate(args) {
     if (args.cmd !== undefined && args.argv !== undefined) return 'only command or argv can be given, not both';
@@ -49,7 +62,7 @@ export const commandModule: ModuleDefinition<CommandArgs> = {
       } catch (e) {
         return failure(`cannot split the command line: ${(e as Error).message}`);
       }
-      return runCommand(ctx, { ...args, line: argv.map(shellQuote).join(' '), cmd: argv });
+      return runCommand(ctx, { ...args, line: commandLine(argv, args.expand_argument_vars), cmd: argv });
     });
   },
 };

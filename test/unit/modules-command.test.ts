@@ -47,6 +47,22 @@ test('command runs words without a shell: hostile arguments stay arguments', asy
   }
 });
 
+test('command expands $VARS and ~ like Ansible, each value staying one plain word', async () => {
+  const dir = tempDir();
+  try {
+    const pwned = join(dir, 'pwned');
+    const env = { HOME: '/h o*me', PLAY_SPACES: 'a  b', PLAY_EVIL: `$(touch ${pwned}); touch ${pwned}` };
+    const ctx = makeContext({ env });
+    const r = await runModule(commandModule, { cmd: `printf '%s|' $HOME ~ ~/x \${HOME}/y $PLAY_SPACES $PLAY_UNSET_VAR pre\${PLAY_UNSET_VAR}post ~nosuchuser9/x $PLAY_EVIL` }, ctx);
+    assert.is(r.stdout, `/h o*me|/h o*me|/h o*me/x|/h o*me/y|a  b|$PLAY_UNSET_VAR|pre\${PLAY_UNSET_VAR}post|~nosuchuser9/x|$(touch ${pwned}); touch ${pwned}|`);
+    assert.not.ok(existsSync(pwned));
+    const literal = await runModule(commandModule, { argv: ['printf', '%s', '$HOME ~'], expand_argument_vars: false }, ctx);
+    assert.is(literal.stdout, '$HOME ~');
+  } finally {
+    removeDir(dir);
+  }
+});
+
 test('command result keys: rc, stdout/stderr lines, failure on non-zero', async () => {
   const ok = await runModule(commandModule, { cmd: 'printf "a\\nb\\n"' }, makeContext());
   assert.equal(ok.stdout_lines, ['a', 'b']);
