@@ -1,6 +1,7 @@
 /** `play lab …`: bring a simulated fleet up and down, inspect it, inject faults. */
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { FAULT_KINDS, sendControl, type FaultKind, type NodeStatus } from './control.js';
@@ -161,14 +162,23 @@ async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   return false;
 }
 
-/** Host PIDs of processes started for this lab: anything whose command line names the lab directory. */
+/**
+ * Host PIDs of the processes this lab started: its daemon, the node launchers (setpriv/unshare/bash
+ * running node-init.sh) and the nodes' sshds. Other processes that merely name a lab file are left alone.
+ */
 export function labProcesses(lab: LabLayout): number[] {
+  const nodeInit = join(lab.libexec, 'node-init.sh');
+  const isLabProcess = (argv: string[]) =>
+    argv.includes(nodeInit) ||
+    argv.some((arg) => arg.startsWith(`${lab.nodes}/`) && arg.endsWith('/sshd_config')) ||
+    (argv.some((arg) => /daemon-main\.(js|ts)$/.test(arg)) && argv.includes(lab.dir));
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (cmdline.some((arg) => arg === lab.dir || arg.startsWith(`${lab.dir}/`))) pids.push(Number(entry));
+      // sshd rewrites its argv into one string ("sshd: /usr/sbin/sshd -D -e -f FILE [listener] ..."), so split on spaces too.
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split(/[\0 ]/).filter(Boolean);
+      if (isLabProcess(argv)) pids.push(Number(entry));
     } catch {
       // the process ended while we looked
     }
