@@ -28,6 +28,9 @@ const UPDATES_AVAILABLE = 100;
 /** Groups (@name) are left to yum/dnf to judge: rpm cannot tell whether a group is installed. */
 const isGroup = (name: string) => name.startsWith('@');
 
+/** `name: '*'` with state=latest updates every package, as the seed's `yum update` does. */
+const EVERYTHING = '*';
+
 function probeScript(args: PackageArgs): string {
   const tools = args.use === 'auto' ? ['dnf', 'yum'] : [args.use];
   const lines = [
@@ -35,13 +38,15 @@ function probeScript(args: PackageArgs): string {
     `for t in ${tools.join(' ')}; do if command -v "$t" >/dev/null 2>&1; then tool=$t; echo "tool=$t"; break; fi; done`,
     'set --',
   ];
-  const names = args.name.filter((n) => !isGroup(n)).map(shellQuote).join(' ');
+  const names = args.name.filter((n) => !isGroup(n) && n !== EVERYTHING).map(shellQuote).join(' ');
   if (names) {
     lines.push(
       `for n in ${names}; do if rpm -q --whatprovides -- "$n" >/dev/null 2>&1; then echo "installed=$n"; set -- "$@" "$n"; else echo "missing=$n"; fi; done`,
     );
   }
-  if (args.state === 'latest') {
+  if (args.state === 'latest' && args.name.includes(EVERYTHING)) {
+    lines.push(`if [ -n "$tool" ]; then "$tool" -q check-update ${repoFlags(args)}>/dev/null 2>&1; echo "updates=$?"; fi`);
+  } else if (args.state === 'latest') {
     lines.push(`if [ -n "$tool" ] && [ $# -gt 0 ]; then "$tool" -q check-update ${repoFlags(args)}-- "$@" >/dev/null 2>&1; echo "updates=$?"; fi`);
   }
   return lines.join('\n');
@@ -84,7 +89,9 @@ export function packageTransactions(state: PackageState, requested: string[], pr
   }
   const toInstall = [...probe.missing, ...groups];
   if (toInstall.length) out.push({ verb: 'install', names: toInstall });
-  if (state === 'latest' && probe.updatesAvailable) out.push({ verb: 'update', names: probe.installed });
+  if (state === 'latest' && probe.updatesAvailable) {
+    out.push({ verb: 'update', names: requested.includes(EVERYTHING) ? [] : probe.installed });
+  }
   return out;
 }
 
@@ -105,7 +112,7 @@ async function runPackage(args: PackageArgs, ctx: ModuleContext): Promise<Module
   const line =
     cache +
     transactions
-      .map((t) => `${probe.tool} -y ${repoFlags(args)}${t.verb} -- ${t.names.map(shellQuote).join(' ')}`)
+      .map((t) => `${probe.tool} -y ${repoFlags(args)}${t.verb}${t.names.length ? ` -- ${t.names.map(shellQuote).join(' ')}` : ''}`)
       .join(' && ');
   const result = await ctx.conn.exec(line, { become: ctx.become });
   const outcome = { rc: result.rc, stdout: result.stdout, stderr: result.stderr, ...base };
@@ -128,6 +135,10 @@ export const packageModule: ModuleDefinition<PackageArgs> = {
     disable_gpg_check: { type: 'bool', default: false },
     update_cache: { type: 'bool', default: false, aliases: ['expire-cache'] },
   },
-  validate: (args) => (args.name.length === 0 ? 'name must list at least one package' : undefined),
+  validate(args) {
+    if (args.name.length === 0) return 'name must list at least one package';
+    if (args.name.includes(EVERYTHING) && args.state !== 'latest') return "name '*' needs state=latest (it updates every package)";
+    return undefined;
+  },
   run: (args, ctx) => failOnError(() => runPackage(args, ctx)),
 };

@@ -63,6 +63,9 @@ test('package latest: updates only when check-update says so; hostile names stay
     const upd = await runModule(packageModule, { name: 'kernel', state: 'latest' }, makeContext({ env }));
     assert.equal([upd.changed, upd.changes], [true, { updated: ['kernel'] }]);
     assert.ok(log(dir, 'dnf.log').includes('-y update -- kernel'));
+    const all = await runModule(packageModule, { name: '*', state: 'latest' }, makeContext({ env }));
+    assert.equal([all.changed, all.changes], [true, { updated: [] }]);
+    assert.equal(log(dir, 'dnf.log').slice(-2), ['-q check-update', '-y update']);
     const pwned = join(dir, 'pwned');
     await runModule(packageModule, { name: [`x; touch ${pwned}`], state: 'present' }, makeContext({ env }));
     assert.not.ok(existsSync(pwned));
