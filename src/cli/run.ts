@@ -36,8 +36,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
 
 /** A play's hosts after --limit, in inventory order. */
 function hostsFor(inventory: Inventory, limit: string | undefined): (play: Play) => string[] {
-  const limited = limit === undefined ? undefined : new Set(inventory.select(limit));
-  return (play) => inventory.select(play.hosts).filter((host) => !limited || limited.has(host));
+  return (play) => inventory.select(play.hosts, limit);
 }
 
 async function runRequest(request: PlaybookRequest, io: CliIO): Promise<number> {
