@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { normalizeMode } from './mode.js';
 import { applyFile, DIFF_CONTENT_LIMIT, probeRemoteFile, resolvedAttributes, sha1Hex, type FileAttributes } from './remote-file.js';
@@ -28,18 +29,20 @@ export interface ControllerFile {
   mode: number;
 }
 
-/** Reads a controller file, failing the way Ansible words it when it is missing or is a directory. */
-export async function readControllerFile(ctx: ModuleContext, kind: 'files' | 'templates', name: string): Promise<ControllerFile> {
+/** Finds a file or directory the task names on the controller, failing the way Ansible words it. */
+export async function locateControllerFile(ctx: ModuleContext, kind: 'files' | 'templates', name: string): Promise<{ path: string; info: Stats }> {
   const path = ctx.findFile(kind, name);
-  let info;
   try {
-    info = await stat(path);
+    return { path, info: await stat(path) };
   } catch {
     throw new Error(`Could not find or access '${name}' on the controller (looked for ${path})`);
   }
-  if (info.isDirectory()) {
-    throw new Error(`src ${name} is a directory: copying directories is not supported; use one task per file`);
-  }
+}
+
+/** Reads a single controller file whole. */
+export async function readControllerFile(ctx: ModuleContext, kind: 'files' | 'templates', name: string): Promise<ControllerFile> {
+  const { path, info } = await locateControllerFile(ctx, kind, name);
+  if (info.isDirectory()) throw new Error(`src ${name} is a directory (${path}); a ${kind === 'templates' ? 'template' : 'file'} was expected`);
   return { path, content: await readFile(path), mode: info.mode & 0o7777 };
 }
 

@@ -120,6 +120,30 @@ test('copy src from files/: into a directory dest, backup kept, force=no leaves 
   }
 });
 
+test('copy a directory: dir/ copies its contents, dir copies itself; idempotent; check mode makes nothing', async () => {
+  const dir = tempDir();
+  try {
+    mkdirSync(join(dir, 'files', 'modprobe.d', 'extra'), { recursive: true });
+    writeFileSync(join(dir, 'files', 'modprobe.d', 'blacklist.conf'), 'blacklist nouveau\n');
+    writeFileSync(join(dir, 'files', 'modprobe.d', 'extra', 'vfio.conf'), 'options vfio-pci ids=10de:1eb8\n');
+    const ctx = (check = false) => makeContext({ root: dir, check });
+    const target = join(dir, 'etc');
+    const dry = await runModule(copyModule, { src: 'modprobe.d/', dest: target }, ctx(true));
+    assert.is(dry.changed, true);
+    assert.not.ok(existsSync(target));
+    const contents = await runModule(copyModule, { src: 'modprobe.d/', dest: target }, ctx());
+    assert.equal([contents.changed, contents.dest, contents.files], [true, target, 2]);
+    assert.is(readFileSync(join(target, 'blacklist.conf'), 'utf8'), 'blacklist nouveau\n');
+    assert.is(readFileSync(join(target, 'extra', 'vfio.conf'), 'utf8'), 'options vfio-pci ids=10de:1eb8\n');
+    assert.is((await runModule(copyModule, { src: 'modprobe.d/', dest: target }, ctx())).changed, false);
+    const itself = await runModule(copyModule, { src: 'modprobe.d', dest: target }, ctx());
+    assert.equal([itself.changed, itself.dest], [true, join(target, 'modprobe.d')]);
+    assert.ok(existsSync(join(target, 'modprobe.d', 'extra', 'vfio.conf')));
+  } finally {
+    removeDir(dir);
+  }
+});
+
 test('copy: a failing validate keeps the old file and fails the task', async () => {
   const dir = tempDir();
   try {
