@@ -311,17 +311,21 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** True once something accepts on host:port; false on timeout or when `gaveUp` says the server died. */
+/**
+ * True once an SSH server on host:port sends its banner; false on timeout or when `gaveUp` says the
+ * server died. The probe answers with an identification line, so sshd does not log an aborted exchange.
+ */
 export async function waitForPort(host: string, port: number, timeoutMs: number, gaveUp: () => boolean = () => false): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !gaveUp()) {
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect({ host, port });
-      socket.once('connect', () => {
-        socket.destroy();
+      socket.once('data', () => {
+        socket.end('SSH-2.0-play-lab-probe\r\n');
         resolve(true);
       });
       socket.once('error', () => resolve(false));
+      socket.once('close', () => resolve(false));
     });
     if (open) return true;
     await sleep(50);
