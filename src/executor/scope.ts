@@ -1,6 +1,6 @@
 import type { Inventory } from '../inventory/index.js';
 import type { Play, Playbook, RoleInstance, Task, Vars } from '../playbook/types.js';
-import { buildVars } from '../vars/index.js';
+import { buildVars, lazyHostvars } from '../vars/index.js';
 import type { HostState } from './host-state.js';
 import type { RunOptions } from './types.js';
 
@@ -28,6 +28,8 @@ export class VarScope {
   private readonly hostvars: Vars;
   private playHosts: string[] = [];
   private batchHosts: string[] = [];
+  private activeLists?: { play: string[]; batch: string[] };
+  private readonly groupNames = new Map<string, string[]>();
 
   constructor(
     private readonly inventory: Inventory,
@@ -39,7 +41,7 @@ export class VarScope {
     this.playRoleDefaults = Object.assign({}, ...play.roles.map((r) => chainOf(r, roleDefaults)));
     this.playRoleVars = Object.assign({}, ...play.roles.map((r) => chainOf(r, roleVars)));
     this.groups = inventory.groupsMap();
-    this.hostvars = this.hostvarsView();
+    this.hostvars = lazyHostvars([...inventory.hosts.keys()], (host) => this.forHost(host));
   }
 
   /** The hosts of the play and of the current batch (`ansible_play_hosts`, `ansible_play_batch`). */
@@ -53,8 +55,6 @@ export class VarScope {
   hostsChanged(): void {
     this.activeLists = undefined;
   }
-
-  private activeLists?: { play: string[]; batch: string[] };
 
   /** Computed once per change, not once per task and host: a fleet must not cost hosts². */
   private active(): { play: string[]; batch: string[] } {
@@ -76,17 +76,6 @@ export class VarScope {
     }
     return layers;
   }
-
-  /** `hostvars`: every inventory host's variables, computed only when read. */
-  private hostvarsView(): Vars {
-    const view: Vars = {};
-    for (const name of this.inventory.hosts.keys()) {
-      Object.defineProperty(view, name, { enumerable: true, get: () => this.forHost(name) });
-    }
-    return view;
-  }
-
-  private readonly groupNames = new Map<string, string[]>();
 
   private groupNamesOf(host: string): string[] {
     let names = this.groupNames.get(host);
@@ -145,6 +134,7 @@ export class VarScope {
       hostFacts: state?.hostFacts ?? {},
       extraVars: this.options.extraVars,
       magic: this.magic(host, role),
+      pos: task?.pos,
     });
   }
 }

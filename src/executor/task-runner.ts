@@ -6,7 +6,7 @@ import { PlayError } from '../errors.js';
 import { coerceArgs, findModule } from '../modules/index.js';
 import type { ModuleContext, ModuleDefinition, ModuleResult } from '../modules/types.js';
 import type { Playbook, Task, Vars } from '../playbook/types.js';
-import { evaluateCondition, renderTemplate, templateValue } from '../vars/index.js';
+import { evaluateCondition, renderTemplate, templateValue, withExtraVars } from '../vars/index.js';
 import type { ConnectionPool } from './connections.js';
 import type { HostState } from './host-state.js';
 import type { EventSink, HostStatus, RunOptions, TaskInfo } from './types.js';
@@ -95,12 +95,11 @@ export class TaskRunner {
     let failed = false;
     let allSkipped = items.length > 0;
     for (const [index, item] of items.entries()) {
-      const itemVars: Vars = {
-        ...vars,
+      const itemVars = withExtraVars(vars, {
         [task.loopVar]: item,
         ansible_loop_var: task.loopVar,
         ansible_loop: { index: index + 1, index0: index, first: index === 0, last: index === items.length - 1, length: items.length },
-      };
+      });
       const outcome = await this.runOnce(task, host, itemVars, info, loopLabel(item, task, itemVars));
       results.push({ ...outcome.result, [task.loopVar]: item, ansible_loop_var: task.loopVar });
       changed ||= outcome.result.changed;
@@ -210,7 +209,7 @@ export class TaskRunner {
   /** changed_when / failed_when see the result under the registered name, as in Ansible. */
   private applyConditions(task: Task, vars: Vars, result: ModuleResult): ModuleResult {
     if (!task.changedWhen && !task.failedWhen) return result;
-    const scope: Vars = task.register ? { ...vars, [task.register]: result } : { ...vars, result };
+    const scope = withExtraVars(vars, { [task.register ?? 'result']: result });
     const out = { ...result };
     if (task.changedWhen) out.changed = task.changedWhen.every((c) => evaluateCondition(c, scope, task.pos));
     if (task.failedWhen) {
