@@ -190,8 +190,6 @@ export interface WriteOptions {
 
 export interface FileChange {
   changed: boolean;
-  /** Content is written (or, in check mode, would be). */
-  contentChanged: boolean;
   diff?: FileDiff;
   backupFile?: string;
 }
@@ -222,7 +220,7 @@ export async function applyFile(
   wanted = resolvedAttributes(state, wanted);
   const contentChanged = content !== undefined && (state.type === 'absent' || state.checksum !== sha1Hex(content));
   const attributes = attributeChanges(state, wanted);
-  const change: FileChange = { changed: contentChanged || attributes.length > 0, contentChanged };
+  const change: FileChange = { changed: contentChanged || attributes.length > 0 };
   if (!change.changed) return change;
   if (!ctx.check) {
     if (contentChanged) {
