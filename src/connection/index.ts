@@ -47,7 +47,7 @@ export function connectionSettingsFromVars(host: string, vars: Vars, defaults: C
   const key = text('ansible_ssh_private_key_file', 'ansible_private_key_file') ?? defaults.privateKey;
   const password = text('ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password');
   const knownHosts = knownHostsFiles(host, read('ansible_ssh_known_hosts_file'));
-  const proxyJump = proxyJumpFromSshArgs(host, [text('ansible_ssh_common_args'), text('ansible_ssh_extra_args')]);
+  const proxy = proxyFromSshArgs(host, [text('ansible_ssh_common_args'), text('ansible_ssh_extra_args')]);
   return {
     host,
     hostname: text('ansible_host', 'ansible_ssh_host') ?? host,
@@ -58,7 +58,7 @@ export function connectionSettingsFromVars(host: string, vars: Vars, defaults: C
     ...(key !== undefined ? { privateKeyFiles: [key] } : {}),
     ...(password !== undefined ? { password } : {}),
     ...(knownHosts ? { knownHostsFiles: knownHosts } : {}),
-    ...(proxyJump !== undefined ? { proxyJump } : {}),
+    ...proxy,
     ...(timeout !== undefined ? { connectTimeoutMs: wholeNumber(host, 'ansible_ssh_timeout', timeout, 1, 3600) * 1000 } : {}),
   };
 }
@@ -91,34 +91,38 @@ function knownHostsFiles(host: string, value: unknown): string[] | undefined {
 }
 
 /**
- * The jump host set in ssh arguments, as Ansible inventories give bastions:
- * `-J host`, `-o ProxyJump=host`. Other ssh options are not interpreted.
+ * The proxy set in ssh arguments, as Ansible inventories give bastions: `-J host`,
+ * `-o ProxyJump=host` or `-o ProxyCommand="ssh -W %h:%p bastion"`; the first one wins, as in ssh.
+ * Other ssh options are not interpreted.
  */
-function proxyJumpFromSshArgs(host: string, argStrings: (string | undefined)[]): string | undefined {
+function proxyFromSshArgs(
+  host: string,
+  argStrings: (string | undefined)[],
+): Pick<ConnectionSettings, 'proxyJump' | 'proxyCommand'> {
   const args = argStrings.flatMap((text) => (text ? splitShellWords(host, text) : []));
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    let value: string | undefined;
-    if (arg === '-J') value = args[++i];
-    else if (arg.startsWith('-J')) value = arg.slice(2);
-    else if (arg === '-o' || arg.startsWith('-o')) {
-      const option = arg === '-o' ? (args[++i] ?? '') : arg.slice(2);
-      const m = /^\s*([A-Za-z]+)\s*(?:=\s*|\s+)(.*)$/.exec(option);
-      const key = m?.[1]!.toLowerCase();
-      if (key === 'proxycommand') {
-        throw new PlayError(`host ${host}: ssh option ProxyCommand is not supported: use ProxyJump (-J user@bastion) instead`);
+    let option: string | undefined;
+    if (arg === '-J') option = `proxyjump=${args[++i] ?? ''}`;
+    else if (arg.startsWith('-J')) option = `proxyjump=${arg.slice(2)}`;
+    else if (arg === '-o') option = args[++i];
+    else if (arg.startsWith('-o')) option = arg.slice(2);
+    const m = option === undefined ? null : /^\s*([A-Za-z]+)\s*(?:=\s*|\s+)(.*)$/s.exec(option);
+    const key = m?.[1]!.toLowerCase();
+    const value = m?.[2]!.trim() ?? '';
+    if (key === 'proxycommand') return { proxyCommand: value };
+    if (key === 'proxyjump') {
+      if (value.toLowerCase() !== 'none') {
+        try {
+          parseJumpHosts(value);
+        } catch (err) {
+          throw new PlayError(`host ${host}: ansible_ssh_common_args: ${(err as Error).message}`);
+        }
       }
-      if (key === 'proxyjump') value = m![2];
+      return { proxyJump: value };
     }
-    if (value === undefined) continue;
-    try {
-      parseJumpHosts(value);
-    } catch (err) {
-      throw new PlayError(`host ${host}: ansible_ssh_common_args: ${(err as Error).message}`);
-    }
-    return value;
   }
-  return undefined;
+  return {};
 }
 
 /** Splits a command-line string into words the way a POSIX shell would (quotes and backslashes). */

@@ -54,6 +54,8 @@ export function matchPatternList(patterns: readonly string[], text: string): boo
 interface ConfigLine {
   keyword: string;
   args: string[];
+  /** The value as written (ProxyCommand takes the rest of the line, quotes and all). */
+  raw: string;
   pos: SourcePos;
 }
 
@@ -85,8 +87,10 @@ export interface HostConfig {
   user?: Located<string>;
   /** Cumulative across matching blocks, in order, as ssh tries them. Tokens not yet expanded. */
   identityFiles: Located<string>[];
-  /** `none` resolves to undefined. */
+  /** ProxyJump and ProxyCommand exclude each other: only the first obtained is set; `none` sets neither. */
   proxyJump?: Located<string>;
+  /** Tokens not yet expanded. */
+  proxyCommand?: Located<string>;
 }
 
 export function parseSshConfig(text: string, file: string): SshConfig {
@@ -107,7 +111,7 @@ export function parseSshConfig(text: string, file: string): SshConfig {
       const matchesAll = args.length === 1 && args[0]!.toLowerCase() === 'all';
       blocks.push({ patterns: matchesAll ? ['*'] : [], ignored: !matchesAll, guards: [], lines: [] });
     } else {
-      blocks[blocks.length - 1]!.lines.push({ keyword, args, pos });
+      blocks[blocks.length - 1]!.lines.push({ keyword, args, raw: m[2]!.trim(), pos });
     }
   });
   return { file, blocks };
@@ -128,11 +132,11 @@ function splitArgs(text: string, pos: SourcePos): string[] {
 /** Options for `host` (the name as given to ssh, before `HostName`). */
 export function hostConfig(config: SshConfig, host: string): HostConfig {
   const result: HostConfig = { identityFiles: [] };
-  let proxyJumpSeen = false;
+  let proxySeen = false;
   for (const block of config.blocks) {
     if (block.ignored || !block.guards.every((guard) => matchPatternList(guard, host))) continue;
     if (block.patterns !== null && !matchPatternList(block.patterns, host)) continue;
-    for (const { keyword, args, pos } of block.lines) {
+    for (const { keyword, args, raw, pos } of block.lines) {
       const first = args[0];
       if (first === undefined) throw new PlayError(`${keyword} needs a value`, pos);
       switch (keyword) {
@@ -149,8 +153,12 @@ export function hostConfig(config: SshConfig, host: string): HostConfig {
           result.identityFiles.push({ value: first, pos });
           break;
         case 'proxyjump':
-          if (!proxyJumpSeen && first.toLowerCase() !== 'none') result.proxyJump = { value: first, pos };
-          proxyJumpSeen = true;
+        case 'proxycommand':
+          if (!proxySeen && first.toLowerCase() !== 'none') {
+            if (keyword === 'proxyjump') result.proxyJump = { value: first, pos };
+            else result.proxyCommand = { value: raw, pos };
+          }
+          proxySeen = true;
           break;
       }
     }
@@ -250,9 +258,16 @@ export interface TokenValues {
   localUser: string;
 }
 
-/** Expands `~` and `%d %h %n %p %r %u %%` in a path such as IdentityFile. */
+/** Expands `~` and the `%` tokens in a path such as IdentityFile. */
 export function expandPathTokens(value: string, tokens: TokenValues, pos: SourcePos): string {
-  const expanded = value.replace(/%(.?)/g, (_all, token: string) => {
+  const expanded = expandTokens(value, tokens, pos);
+  if (expanded === '~') return tokens.home;
+  return expanded.startsWith('~/') ? tokens.home + expanded.slice(1) : expanded;
+}
+
+/** Expands `%d %h %n %p %r %u %%` (ssh_config(5) TOKENS). */
+export function expandTokens(value: string, tokens: TokenValues, pos?: SourcePos): string {
+  return value.replace(/%(.?)/g, (_all, token: string) => {
     switch (token) {
       case '%':
         return '%';
@@ -272,8 +287,6 @@ export function expandPathTokens(value: string, tokens: TokenValues, pos: Source
         throw new PlayError(`unknown token '%${token}' in '${value}': expected one of %% %d %h %n %p %r %u`, pos);
     }
   });
-  if (expanded === '~') return tokens.home;
-  return expanded.startsWith('~/') ? tokens.home + expanded.slice(1) : expanded;
 }
 
 /** A `ProxyJump` hop: `[user@]host[:port]` or `ssh://[user@]host[:port]`. */

@@ -1,7 +1,9 @@
 import { constants as osConstants, homedir, userInfo } from 'node:os';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { spawn } from 'node:child_process';
+import { Duplex } from 'node:stream';
+import type { SourcePos } from '../errors.js';
 import ssh2 from 'ssh2';
 import type {
   AnyAuthMethod,
@@ -25,6 +27,7 @@ import { putViaExec } from './put.js';
 import { buildCommandLine } from './shell.js';
 import {
   expandPathTokens,
+  expandTokens,
   hostConfig,
   loadSshConfig,
   parseJumpHosts,
@@ -73,6 +76,8 @@ export interface SshSettings {
   keepaliveIntervalMs?: number;
   /** ProxyJump hosts (`[user@]host[:port]`, comma-separated), over ~/.ssh/config's; 'none' disables it. */
   proxyJump?: string;
+  /** A command whose stdin/stdout carry the connection (`ssh -W %h:%p bastion`), over ~/.ssh/config's. */
+  proxyCommand?: string;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -110,6 +115,8 @@ interface Hop {
   user: string;
   keyFiles: KeyFile[];
   password?: string;
+  /** Tokens expanded; run with /bin/sh to carry the connection. */
+  proxyCommand?: string;
 }
 
 interface KeyFile {
@@ -246,12 +253,14 @@ export class SshConnection implements Connection {
         const previous = chain[index - 1];
         const isTarget = index === hops.length - 1;
         const describe = isTarget ? hop.label : `jump host ${hop.label} (ProxyJump)`;
-        const sock = previous ? await forwardTo(previous.client, hop, describe, timeoutMs, this.host) : undefined;
+        const proxy = hop.proxyCommand !== undefined ? startProxyCommand(hop.proxyCommand) : undefined;
+        const sock = previous ? await forwardTo(previous.client, hop, describe, timeoutMs, this.host) : proxy?.stream;
         chain.push(
           await connectHop(hop, {
             inventoryHost: this.host,
-            describe,
+            describe: proxy ? `${describe} (ProxyCommand)` : describe,
             sock,
+            ...(proxy ? { proxy } : {}),
             timeoutMs,
             knownHosts,
             knownHostsFiles,
@@ -405,15 +414,16 @@ function planHops(settings: SshSettings, config: SshConfig, home: string): Hop[]
     optional: false,
   }));
   const target = hostConfig(config, settings.hostname);
+  const proxy = chooseProxy(settings, target);
   const targetHop = makeHop(settings.hostname, target, home, {
     port: settings.port,
     user: settings.user,
     keys: explicitKeys,
     password: settings.password,
+    ...(proxy?.kind === 'command' ? { proxyCommand: proxy } : {}),
   });
-  const proxyJump = settings.proxyJump !== undefined ? { value: settings.proxyJump } : target.proxyJump;
-  if (!proxyJump || proxyJump.value.toLowerCase() === 'none') return [targetHop];
-  const jumps = parseJumpHosts(proxyJump.value, 'pos' in proxyJump ? proxyJump.pos : undefined).map((jump) =>
+  if (proxy?.kind !== 'jump') return [targetHop];
+  const jumps = parseJumpHosts(proxy.value, proxy.pos).map((jump) =>
     // ssh does not hand -i or the password to jump hosts; the explicit key is still offered to them,
     // after the jump host's own identities, because inventories commonly use one key for both.
     makeHop(jump.host, hostConfig(config, jump.host), home, { port: jump.port, user: jump.user, keys: [], fallbackKeys: explicitKeys }),
@@ -421,11 +431,39 @@ function planHops(settings: SshSettings, config: SshConfig, home: string): Hop[]
   return [...jumps, targetHop];
 }
 
+interface ProxyChoice {
+  kind: 'jump' | 'command';
+  value: string;
+  pos?: SourcePos;
+}
+
+/** The inventory's proxy wins over the config's; `none` means a direct connection. */
+function chooseProxy(settings: SshSettings, config: HostConfig): ProxyChoice | undefined {
+  const choice: ProxyChoice | undefined =
+    settings.proxyCommand !== undefined
+      ? { kind: 'command', value: settings.proxyCommand }
+      : settings.proxyJump !== undefined
+        ? { kind: 'jump', value: settings.proxyJump }
+        : config.proxyCommand
+          ? { kind: 'command', ...config.proxyCommand }
+          : config.proxyJump
+            ? { kind: 'jump', ...config.proxyJump }
+            : undefined;
+  return choice && choice.value.toLowerCase() !== 'none' ? choice : undefined;
+}
+
 function makeHop(
   name: string,
   config: HostConfig,
   home: string,
-  given: { port?: number; user?: string; keys: KeyFile[]; fallbackKeys?: KeyFile[]; password?: string },
+  given: {
+    port?: number;
+    user?: string;
+    keys: KeyFile[];
+    fallbackKeys?: KeyFile[];
+    password?: string;
+    proxyCommand?: ProxyChoice;
+  },
 ): Hop {
   const address = config.hostName ? config.hostName.value.replace(/%([%h])/g, (_m, t: string) => (t === 'h' ? name : '%')) : name;
   const port = given.port ?? config.port?.value ?? 22;
@@ -438,6 +476,7 @@ function makeHop(
   if (keyFiles.length === 0) {
     keyFiles = DEFAULT_IDENTITIES.map((file) => ({ path: join(home, '.ssh', file), optional: true }));
   }
+  const proxy = given.proxyCommand;
   return {
     label: `${user}@${address} port ${port}`,
     address,
@@ -445,6 +484,7 @@ function makeHop(
     user,
     keyFiles: dedupeKeys(keyFiles),
     ...(given.password !== undefined ? { password: given.password } : {}),
+    ...(proxy ? { proxyCommand: expandTokens(proxy.value, tokens, proxy.pos) } : {}),
   };
 }
 
@@ -537,7 +577,9 @@ function authAttempts(hop: Hop, keys: LoadedKey[], agentSocket: string | undefin
 interface HopContext {
   inventoryHost: string;
   describe: string;
-  sock: Readable | undefined;
+  sock: Duplex | undefined;
+  /** The ProxyCommand carrying this hop, if any. */
+  proxy?: ProxyProcess;
   timeoutMs: number;
   knownHosts: KnownHostEntry[];
   knownHostsFiles: string[];
@@ -570,11 +612,23 @@ async function connectHop(hop: Hop, ctx: HopContext): Promise<OpenHop> {
     let ready = false;
     let closed = false;
     let errorAfterReady: Error | undefined;
-    const fail = (err: Error): void => {
+    const fail = (err: UnreachableError): void => {
       if (settled) return;
       settled = true;
       client.end();
-      reject(err);
+      if (!ctx.proxy || err instanceof HostKeyError) return reject(err);
+      // When the proxy died, that is the cause (ssh2's own error then varies: EPIPE, connection lost…),
+      // and its stderr says why; that text is complete once it has exited.
+      const proxy = ctx.proxy;
+      void proxy.finished().then(() => {
+        const said = proxy.stderr() || '(nothing on stderr)';
+        const status = proxy.exitStatus();
+        reject(
+          status === undefined
+            ? new UnreachableError(`${err.message}; the ProxyCommand said: ${said}`, host)
+            : new UnreachableError(`${host}: ssh to ${ctx.describe}: the ProxyCommand ${status}: ${said}`, host),
+        );
+      });
     };
     client.on('error', (err: Error & { level?: string; code?: string }) => {
       if (ready) {
@@ -712,6 +766,47 @@ function connectError(
     message = `${to}: ${err.message}`;
   }
   return new UnreachableError(message, host);
+}
+
+/**
+ * Runs a ProxyCommand (through /bin/sh, as ssh does) and joins its stdout and stdin into the
+ * stream the SSH connection runs over. The command is stopped when that stream closes.
+ */
+interface ProxyProcess {
+  stream: Duplex;
+  /** What the command wrote to stderr so far. */
+  stderr(): string;
+  /** Resolves when the command has exited (or after a short grace, if it does not). */
+  finished(): Promise<void>;
+  /** "exited with code N" / "was killed by SIGX" once it ended, else undefined. */
+  exitStatus(): string | undefined;
+}
+
+const PROXY_EXIT_GRACE_MS = 1_000;
+
+function startProxyCommand(command: string): ProxyProcess {
+  const child = spawn('/bin/sh', ['-c', `exec ${command}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  // The command's exit is the end of the transport, even while its stdin is still open.
+  void exited.then(() => stream.destroy());
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  const stream = Duplex.from({ readable: child.stdout, writable: child.stdin });
+  // Failures show as the stream closing during setup; the stderr text explains them.
+  stream.on('error', () => {});
+  child.on('error', (err) => (stderr += err.message));
+  stream.on('close', () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  });
+  return {
+    stream,
+    stderr: () => stderr.trim(),
+    finished: () => Promise.race([exited, new Promise<void>((r) => setTimeout(r, PROXY_EXIT_GRACE_MS).unref())]),
+    exitStatus: () => {
+      if (child.exitCode !== null) return `exited with code ${child.exitCode}`;
+      return child.signalCode !== null ? `was killed by ${child.signalCode}` : undefined;
+    },
+  };
 }
 
 /** A tunnel through `jump` to the hop (ssh's ProxyJump, i.e. `ssh -W`). */

@@ -96,6 +96,55 @@ Host 127.0.0.1
   }
 });
 
+test('ProxyCommand from ~/.ssh/config: OpenSSH\'s own ssh -W %h:%p carries the connection', async () => {
+  const sshThroughJump =
+    `ssh -W %h:%p -q -o BatchMode=yes -o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes ` +
+    `-i ${jump.clientKeyPath} -p ${jump.port} root@127.0.0.1`;
+  await writeConfig(`
+Host gpu-target
+  HostName 127.0.0.1
+  Port ${target.port}
+  User root
+  IdentityFile ~/keys/gpu-target
+  ProxyCommand ${sshThroughJump}
+`);
+  const forwarded = () => jump.log().split(`target 127.0.0.1 port ${target.port}`).length - 1;
+  const before = forwarded();
+  const conn = new SshConnection(settings({}));
+  try {
+    assert.is((await conn.exec('echo proxied')).stdout, 'proxied\n');
+    assert.is(forwarded(), before + 1);
+  } finally {
+    await conn.close();
+  }
+});
+
+test('a failing ProxyCommand (from the inventory) is reported with what it wrote to stderr', async () => {
+  await writeConfig('');
+  const conn = new SshConnection(
+    settings({
+      hostname: '127.0.0.1',
+      port: target.port,
+      user: 'root',
+      privateKeyFiles: [target.clientKeyPath],
+      proxyCommand: `sh -c 'echo "bastion: no route to %h:%p" >&2; exit 255'`,
+    }),
+  );
+  try {
+    await conn.connect();
+    assert.unreachable('connect should fail');
+  } catch (err) {
+    assert.instance(err, UnreachableError);
+    assert.is(
+      (err as Error).message,
+      `gpu1: ssh to root@127.0.0.1 port ${target.port} (ProxyCommand): the ProxyCommand exited with code 255: ` +
+        `bastion: no route to 127.0.0.1:${target.port}`,
+    );
+  } finally {
+    await conn.close();
+  }
+});
+
 test('inventory values win over the config (explicit port, user and key)', async () => {
   await writeConfig(`
 Host gpu-target

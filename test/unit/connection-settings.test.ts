@@ -76,23 +76,30 @@ test('bad values are PlayErrors saying what was expected', () => {
   );
 });
 
-test('a bastion from ansible_ssh_common_args / ansible_ssh_extra_args (-J, -o ProxyJump=)', () => {
-  const jumpOf = (vars: Record<string, string>) => connectionSettingsFromVars('gpu1', vars, defaults).proxyJump;
-  assert.is(jumpOf({ ansible_ssh_common_args: '-J ops@bastion:2200' }), 'ops@bastion:2200');
-  assert.is(jumpOf({ ansible_ssh_common_args: '-C -Jbastion' }), 'bastion');
-  assert.is(jumpOf({ ansible_ssh_common_args: `-o 'ProxyJump=ops@b1,b2' -o StrictHostKeyChecking=no` }), 'ops@b1,b2');
-  assert.is(jumpOf({ ansible_ssh_extra_args: '-oProxyJump="root@10.0.0.1"' }), 'root@10.0.0.1');
-  assert.is(jumpOf({ ansible_ssh_common_args: '-o ServerAliveInterval=30' }), undefined);
-  assert.is(jumpOf({}), undefined);
+test('a bastion from ansible_ssh_common_args / ansible_ssh_extra_args (-J, -o ProxyJump=, -o ProxyCommand=)', () => {
+  const proxyOf = (vars: Record<string, string>) => {
+    const { proxyJump, proxyCommand } = connectionSettingsFromVars('gpu1', vars, defaults);
+    return { proxyJump, proxyCommand };
+  };
+  const jump = (value: string) => ({ proxyJump: value, proxyCommand: undefined });
+  assert.equal(proxyOf({ ansible_ssh_common_args: '-J ops@bastion:2200' }), jump('ops@bastion:2200'));
+  assert.equal(proxyOf({ ansible_ssh_common_args: '-C -Jbastion' }), jump('bastion'));
+  assert.equal(proxyOf({ ansible_ssh_common_args: `-o 'ProxyJump=ops@b1,b2' -o StrictHostKeyChecking=no` }), jump('ops@b1,b2'));
+  assert.equal(proxyOf({ ansible_ssh_extra_args: '-oProxyJump="root@10.0.0.1"' }), jump('root@10.0.0.1'));
+  assert.equal(proxyOf({ ansible_ssh_common_args: '-o ServerAliveInterval=30' }), { proxyJump: undefined, proxyCommand: undefined });
+  assert.equal(proxyOf({ ansible_ssh_common_args: `-o ProxyCommand="ssh -W %h:%p -q user@bastion" -J other` }), {
+    proxyJump: undefined,
+    proxyCommand: 'ssh -W %h:%p -q user@bastion',
+  });
+  assert.equal(proxyOf({ ansible_ssh_common_args: `-o 'ProxyCommand nc -X connect -x proxy:3128 %h %p'` }), {
+    proxyJump: undefined,
+    proxyCommand: 'nc -X connect -x proxy:3128 %h %p',
+  });
   assert.throws(
-    () => jumpOf({ ansible_ssh_common_args: `-o ProxyCommand="ssh -W %h:%p -q user@bastion"` }),
-    (e: Error) => e instanceof PlayError && /ProxyCommand is not supported: use ProxyJump/.test(e.message),
-  );
-  assert.throws(
-    () => jumpOf({ ansible_ssh_common_args: '-J a@b:c:d' }),
+    () => proxyOf({ ansible_ssh_common_args: '-J a@b:c:d' }),
     (e: Error) => e instanceof PlayError && /host gpu1: ansible_ssh_common_args: bad ProxyJump 'a@b:c:d'/.test(e.message),
   );
-  assert.throws(() => jumpOf({ ansible_ssh_common_args: `-o 'ProxyJump=x` }), /unbalanced quote/);
+  assert.throws(() => proxyOf({ ansible_ssh_common_args: `-o 'ProxyJump=x` }), /unbalanced quote/);
 });
 
 test.run();
