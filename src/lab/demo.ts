@@ -1,0 +1,110 @@
+/**
+ * `npm run demo`: installs what the lab needs (Debian/Ubuntu, as root), brings up a mixed lab of 8
+ * nodes, runs playbooks/site.yml against it (or, until the roles exist, an example playbook), prints
+ * what the nodes look like afterwards and takes the lab down.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { labCommand } from './cli.js';
+import { labLayout, nodePaths } from './layout.js';
+import { isGpuDevice, buildProfile } from './profiles.js';
+import { missingTools, readManifest } from './setup.js';
+
+const NODES = '8';
+
+const EXAMPLE_PLAYBOOK = `# Written by the lab demo while playbooks/site.yml does not exist yet.
+- name: Turn the IOMMU on where there are GPUs
+  hosts: gpu_nodes
+  gather_facts: false
+  tasks:
+    - name: Keep the IOMMU flags in /etc/default/grub for later grub2-mkconfig runs
+      lineinfile:
+        path: /etc/default/grub
+        regexp: '^GRUB_CMDLINE_LINUX='
+        line: 'GRUB_CMDLINE_LINUX="crashkernel=auto rhgb quiet intel_iommu=on amd_iommu=on iommu=pt"'
+    - name: Add them to every boot entry
+      command: grubby --update-kernel=ALL --args="intel_iommu=on amd_iommu=on iommu=pt"
+    - name: Reboot into the new command line
+      reboot:
+    - name: Verify
+      shell: grep -o -e intel_iommu=on -e amd_iommu=on /proc/cmdline | head -1
+      changed_when: false
+`;
+
+function say(text: string): void {
+  process.stdout.write(text);
+}
+
+function installMissing(): boolean {
+  const missing = missingTools();
+  if (!missing.length) return true;
+  const packages = [...new Set(missing.map(([, pkg]) => pkg))];
+  say(`installing ${packages.join(' ')} with apt-get\n`);
+  const install = () => spawnSync('apt-get', ['install', '-y', ...packages], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  if (install().status === 0) return true;
+  spawnSync('apt-get', ['update'], { stdio: 'inherit' });
+  return install().status === 0;
+}
+
+/** One line per node, read from outside the nodes: what the last boot gave it. */
+function verification(dir: string): string {
+  const lab = labLayout(dir);
+  const lines = (readManifest(lab)?.nodes ?? []).map((node) => {
+    const paths = nodePaths(lab, node.name);
+    const read = (name: string) => {
+      try {
+        return readFileSync(join(paths.run, name), 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    const iommu = /\b(intel|amd)_iommu=on\b/.test(read('cmdline')) ? 'on' : 'off';
+    const gpus = buildProfile(node.profile, node.index).pci.filter(isGpuDevice).map((d) => d.addr);
+    const drivers = read('drivers').split('\n').filter((l) => gpus.includes(l.split(' ')[0]!)).map((l) => l.split(' ')[1]);
+    return `${node.name.padEnd(7)} ${node.profile.padEnd(13)} iommu=${iommu.padEnd(4)} selinux=${read('selinux').trim().padEnd(11)} gpu drivers: ${drivers.join(',') || '-'}`;
+  });
+  return lines.join('\n') + '\n';
+}
+
+async function main(): Promise<number> {
+  if (process.getuid?.() !== 0) {
+    say('npm run demo: needs root (the lab uses mount namespaces); run it with sudo\n');
+    return 1;
+  }
+  if (!installMissing()) {
+    say('npm run demo: could not install openssh-server / iproute2 with apt-get\n');
+    return 1;
+  }
+  const started = Date.now();
+  const dir = resolve(process.env.PLAY_LAB_DIR ?? '.lab');
+  const up = await labCommand(['up', NODES, '--profile', 'mixed', '--dir', dir], say);
+  if (up !== 0) {
+    await labCommand(['down', '--dir', dir], say);
+    return up;
+  }
+  try {
+    const site = resolve('playbooks/site.yml');
+    const playbook = existsSync(site) ? site : join(dir, 'example.yml');
+    if (playbook !== site) writeFileSync(playbook, EXAMPLE_PLAYBOOK);
+    const play = fileURLToPath(new URL('../../bin/play.js', import.meta.url));
+    say(`\nplay ${playbook} -i ${labLayout(dir).inventory}\n`);
+    const run = spawnSync(process.execPath, [play, playbook, '-i', labLayout(dir).inventory], { stdio: 'inherit' });
+    say(`\nverification (read from each node's state):\n${verification(dir)}`);
+    say(`demo finished in ${((Date.now() - started) / 1000).toFixed(1)} s (playbook exit code ${run.status})\n`);
+    return run.status ?? 1;
+  } finally {
+    await labCommand(['down', '--dir', dir], say);
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: Error) => {
+    say(`npm run demo: ${err.stack ?? err.message}\n`);
+    process.exitCode = 1;
+  },
+);
