@@ -7,7 +7,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { FAULT_KINDS, sendControl, type FaultKind, type NodeStatus } from './control.js';
 import { labLayout, type LabLayout } from './layout.js';
 import { parseProfileChoice, PROFILE_NAMES } from './profiles.js';
-import { createLab, inventoryIni, knownHostsText, missingTools, readManifest } from './setup.js';
+import { createLab, inventoryIni, inventoryYaml, knownHostsText, missingTools, readManifest } from './setup.js';
 
 const DEFAULT_DIR = '.lab';
 
@@ -40,8 +40,9 @@ export async function labCommand(argv: string[], out: (s: string) => void): Prom
   withDir(program.command('down')).description('stop every process of the lab').action(run(async (opts: { dir: string }) => down(labLayout(opts.dir), out)));
   withDir(program.command('status')).description('show the nodes').action(run(async (opts: { dir: string }) => status(labLayout(opts.dir), out)));
   withDir(program.command('inventory'))
-    .description('print an inventory of the lab (also written to <dir>/inventory.ini)')
-    .action(run(async (opts: { dir: string }) => inventory(labLayout(opts.dir), out)));
+    .description('print an inventory of the lab (also written to <dir>/inventory.ini and inventory.yml)')
+    .option('--yaml', 'print the YAML inventory instead of INI')
+    .action(run(async (opts: { dir: string; yaml?: boolean }) => inventory(labLayout(opts.dir), opts.yaml === true, out)));
   withDir(program.command('ssh').argument('<node>'))
     .description('an interactive shell on one node')
     .action(run(async (node: string, opts: { dir: string }) => sshInto(labLayout(opts.dir), node)));
@@ -124,13 +125,16 @@ async function statusOf(lab: LabLayout): Promise<NodeStatus[]> {
   return reply.nodes ?? [];
 }
 
-function writeInventoryFiles(lab: LabLayout): string {
+/** Writes known_hosts (from the nodes' current host keys) and both inventories; returns [ini, yaml]. */
+function writeInventoryFiles(lab: LabLayout): [string, string] {
   const manifest = readManifest(lab);
   if (!manifest) throw new LabCliError(`no lab in ${lab.dir}; start one with 'play lab up N'`);
   writeFileSync(lab.knownHosts, knownHostsText(lab, manifest));
-  const text = inventoryIni(lab, manifest);
-  writeFileSync(lab.inventory, text);
-  return text;
+  const ini = inventoryIni(lab, manifest);
+  const yaml = inventoryYaml(lab, manifest);
+  writeFileSync(lab.inventory, ini);
+  writeFileSync(lab.inventoryYaml, yaml);
+  return [ini, yaml];
 }
 
 async function down(lab: LabLayout, out: (s: string) => void): Promise<number> {
@@ -199,8 +203,8 @@ async function status(lab: LabLayout, out: (s: string) => void): Promise<number>
   return 0;
 }
 
-async function inventory(lab: LabLayout, out: (s: string) => void): Promise<number> {
-  out(writeInventoryFiles(lab));
+async function inventory(lab: LabLayout, yaml: boolean, out: (s: string) => void): Promise<number> {
+  out(writeInventoryFiles(lab)[yaml ? 1 : 0]);
   return 0;
 }
 

@@ -9,6 +9,7 @@ export interface LabLayout {
   key: string;
   knownHosts: string;
   inventory: string;
+  inventoryYaml: string;
   pidFile: string;
   socket: string;
   log: string;
@@ -27,6 +28,7 @@ export function labLayout(dir: string): LabLayout {
     key: join(root, 'id_ed25519'),
     knownHosts: join(root, 'known_hosts'),
     inventory: join(root, 'inventory.ini'),
+    inventoryYaml: join(root, 'inventory.yml'),
     pidFile: join(root, 'daemon.pid'),
     socket: join(root, 'daemon.sock'),
     log: join(root, 'daemon.log'),

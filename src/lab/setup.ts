@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stringify as stringifyYaml } from 'yaml';
 import { generateHostKey } from './daemon.js';
 import { NODE_STATE_MOUNT, nodeAddress, nodeName, nodePaths, type LabLayout, type LabManifest, type LabNode } from './layout.js';
 import { initialRootFiles, initialStateFiles, writeTree } from './node-files.js';
@@ -104,20 +105,47 @@ export function knownHostsText(lab: LabLayout, manifest: LabManifest): string {
     .join('\n') + '\n';
 }
 
-export function inventoryIni(lab: LabLayout, manifest: LabManifest): string {
-  const hostLine = (node: LabNode) =>
-    `${node.name} ansible_host=${node.address} ansible_user=root ansible_ssh_private_key_file=${lab.key} ` +
-    `ansible_ssh_known_hosts_file=${lab.knownHosts} lab_profile=${node.profile}`;
+interface InventoryModel {
+  groups: Array<[string, LabNode[]]>;
+  hostVars: (node: LabNode) => Record<string, string>;
+  vars: Record<string, string>;
+}
+
+function inventoryModel(lab: LabLayout, manifest: LabManifest): InventoryModel {
   const isMaster = (node: LabNode) => buildProfile(node.profile, node.index).role === 'master';
-  const groups: Array<[string, LabNode[]]> = [
-    ['master', manifest.nodes.filter(isMaster)],
-    ['kvm_nodes', manifest.nodes.filter((n) => !isMaster(n))],
-    ['gpu_nodes', manifest.nodes.filter((n) => hasGpu(buildProfile(n.profile, n.index)))],
-  ];
-  const sections = groups.map(([group, nodes]) => [`[${group}]`, ...nodes.map(hostLine)].join('\n'));
-  const vars = ['[all:vars]', `ansible_ssh_common_args='-o StrictHostKeyChecking=yes'`];
-  if (manifest.installerUrl) vars.push(`installer_url=${manifest.installerUrl}`);
+  const vars: Record<string, string> = { ansible_ssh_common_args: '-o StrictHostKeyChecking=yes' };
+  if (manifest.installerUrl) vars.installer_url = manifest.installerUrl;
+  return {
+    groups: [
+      ['master', manifest.nodes.filter(isMaster)],
+      ['kvm_nodes', manifest.nodes.filter((n) => !isMaster(n))],
+      ['gpu_nodes', manifest.nodes.filter((n) => hasGpu(buildProfile(n.profile, n.index)))],
+    ],
+    hostVars: (node) => ({
+      ansible_host: node.address,
+      ansible_user: 'root',
+      ansible_ssh_private_key_file: lab.key,
+      ansible_ssh_known_hosts_file: lab.knownHosts,
+      lab_profile: node.profile,
+    }),
+    vars,
+  };
+}
+
+export function inventoryIni(lab: LabLayout, manifest: LabManifest): string {
+  const model = inventoryModel(lab, manifest);
+  const hostLine = (node: LabNode) => [node.name, ...Object.entries(model.hostVars(node)).map(([k, v]) => `${k}=${v}`)].join(' ');
+  const sections = model.groups.map(([group, nodes]) => [`[${group}]`, ...nodes.map(hostLine)].join('\n'));
+  const vars = ['[all:vars]', ...Object.entries(model.vars).map(([k, v]) => `${k}=${/\s/.test(v) ? `'${v}'` : v}`)];
   return `# play lab inventory (${lab.dir})\n${sections.join('\n\n')}\n\n${vars.join('\n')}\n`;
+}
+
+export function inventoryYaml(lab: LabLayout, manifest: LabManifest): string {
+  const model = inventoryModel(lab, manifest);
+  const children = Object.fromEntries(model.groups.map(([group, nodes]) => [
+    group, { hosts: Object.fromEntries(nodes.map((node) => [node.name, model.hostVars(node)])) },
+  ]));
+  return `# play lab inventory (${lab.dir})\n${stringifyYaml({ all: { vars: model.vars, children } })}`;
 }
 
 /** Commands the lab cannot run without, and the Debian package that provides each. */
