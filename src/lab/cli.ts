@@ -72,15 +72,19 @@ function requireHostSupport(): void {
   }
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function daemonPid(lab: LabLayout): number | undefined {
   if (!existsSync(lab.pidFile)) return undefined;
   const pid = Number(readFileSync(lab.pidFile, 'utf8').trim());
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
+  return isAlive(pid) ? pid : undefined;
 }
 
 async function up(lab: LabLayout, count: number, opts: { profile: string; subnet: number }, out: (s: string) => void): Promise<number> {
@@ -92,10 +96,11 @@ async function up(lab: LabLayout, count: number, opts: { profile: string; subnet
   if (daemonPid(lab)) throw new LabCliError(`a lab is already up in ${lab.dir}; run 'play lab down --dir ${lab.dir}' first`);
   const started = Date.now();
   const manifest = createLab(lab, { count, profiles, subnet: opts.subnet });
-  startDaemon(lab);
+  const daemon = startDaemon(lab);
   const deadline = Date.now() + 30_000 + count * 1_000;
   let nodes: NodeStatus[] = [];
   while (Date.now() < deadline) {
+    if (!isAlive(daemon)) throw new LabCliError(`the lab daemon exited while starting; see ${lab.log}`);
     nodes = await statusOf(lab).catch(() => []);
     if (nodes.length === count && nodes.every((n) => n.state !== 'booting')) break;
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -107,7 +112,8 @@ async function up(lab: LabLayout, count: number, opts: { profile: string; subnet
   return upNodes === count ? 0 : 1;
 }
 
-function startDaemon(lab: LabLayout): void {
+/** Starts the detached daemon and returns its PID. */
+function startDaemon(lab: LabLayout): number {
   const underTsx = import.meta.url.endsWith('.ts');
   const entry = fileURLToPath(new URL(underTsx ? './daemon-main.ts' : './daemon-main.js', import.meta.url));
   const logFd = openSync(lab.log, 'a');
@@ -117,6 +123,8 @@ function startDaemon(lab: LabLayout): void {
   });
   closeSync(logFd);
   child.unref();
+  if (child.pid === undefined) throw new LabCliError(`could not start the lab daemon (${process.execPath})`);
+  return child.pid;
 }
 
 async function statusOf(lab: LabLayout): Promise<NodeStatus[]> {
@@ -156,11 +164,7 @@ async function down(lab: LabLayout, out: (s: string) => void): Promise<number> {
 async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return true;
-    }
+    if (!isAlive(pid)) return true;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return false;
