@@ -1,4 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { PlayError, type SourcePos } from '../errors.js';
 
@@ -309,4 +310,131 @@ export function parseJumpHosts(value: string, pos?: SourcePos): JumpHost[] {
       ...(m[3] !== undefined ? { port: parsePort(m[3], pos) } : {}),
     };
   });
+}
+
+const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
+/** What the inventory says about reaching a host; ~/.ssh/config fills in the rest. */
+export interface HopRequest {
+  /** The name ssh is given (ansible_host); `Host` blocks match it. */
+  hostname: string;
+  port?: number;
+  user?: string;
+  privateKeyFiles?: string[];
+  password?: string;
+  proxyJump?: string;
+  proxyCommand?: string;
+}
+
+/** One machine on the way to the target: the ProxyJump hosts, then the target itself. */
+export interface Hop {
+  /** How messages name this hop, e.g. "root@10.0.0.5 port 2222". */
+  label: string;
+  address: string;
+  port: number;
+  user: string;
+  keyFiles: KeyFile[];
+  password?: string;
+  /** Tokens expanded; run with /bin/sh to carry the connection. */
+  proxyCommand?: string;
+}
+
+export interface KeyFile {
+  path: string;
+  /** Default identities are skipped silently when absent; named ones are reported. */
+  optional: boolean;
+}
+
+/**
+ * The hops to `settings.hostname`: its ProxyJump hosts (each configured by its own `Host` block), then
+ * itself. Inventory values win over the config's, as ssh's command-line options over its config.
+ */
+export function planHops(settings: HopRequest, config: SshConfig, home: string): Hop[] {
+  const explicitKeys = (settings.privateKeyFiles ?? []).map((path) => ({
+    path: expandHome(path, home),
+    optional: false,
+  }));
+  const target = hostConfig(config, settings.hostname);
+  const proxy = chooseProxy(settings, target);
+  const targetHop = makeHop(settings.hostname, target, home, {
+    port: settings.port,
+    user: settings.user,
+    keys: explicitKeys,
+    password: settings.password,
+    ...(proxy?.kind === 'command' ? { proxyCommand: proxy } : {}),
+  });
+  if (proxy?.kind !== 'jump') return [targetHop];
+  const jumps = parseJumpHosts(proxy.value, proxy.pos).map((jump) =>
+    // ssh does not hand -i or the password to jump hosts; the explicit key is still offered to them,
+    // after the jump host's own identities, because inventories commonly use one key for both.
+    makeHop(jump.host, hostConfig(config, jump.host), home, { port: jump.port, user: jump.user, keys: [], fallbackKeys: explicitKeys }),
+  );
+  return [...jumps, targetHop];
+}
+
+interface ProxyChoice {
+  kind: 'jump' | 'command';
+  value: string;
+  pos?: SourcePos;
+}
+
+/** The inventory's proxy wins over the config's; `none` means a direct connection. */
+function chooseProxy(settings: HopRequest, config: HostConfig): ProxyChoice | undefined {
+  const choice: ProxyChoice | undefined =
+    settings.proxyCommand !== undefined
+      ? { kind: 'command', value: settings.proxyCommand }
+      : settings.proxyJump !== undefined
+        ? { kind: 'jump', value: settings.proxyJump }
+        : config.proxyCommand
+          ? { kind: 'command', ...config.proxyCommand }
+          : config.proxyJump
+            ? { kind: 'jump', ...config.proxyJump }
+            : undefined;
+  return choice && choice.value.toLowerCase() !== 'none' ? choice : undefined;
+}
+
+function makeHop(
+  name: string,
+  config: HostConfig,
+  home: string,
+  given: {
+    port?: number;
+    user?: string;
+    keys: KeyFile[];
+    fallbackKeys?: KeyFile[];
+    password?: string;
+    proxyCommand?: ProxyChoice;
+  },
+): Hop {
+  const address = config.hostName ? config.hostName.value.replace(/%([%h])/g, (_m, t: string) => (t === 'h' ? name : '%')) : name;
+  const port = given.port ?? config.port?.value ?? 22;
+  const localUser = userInfo().username;
+  const user = given.user ?? config.user?.value ?? localUser;
+  const tokens: TokenValues = { home, hostName: address, originalHost: name, port, remoteUser: user, localUser };
+  const configured = config.identityFiles.map((f) => ({ path: expandPathTokens(f.value, tokens, f.pos), optional: false }));
+  let keyFiles = [...given.keys, ...configured, ...(given.fallbackKeys ?? [])];
+  // As ssh: the default identities are used only when no identity file is named anywhere.
+  if (keyFiles.length === 0) {
+    keyFiles = DEFAULT_IDENTITIES.map((file) => ({ path: join(home, '.ssh', file), optional: true }));
+  }
+  const proxy = given.proxyCommand;
+  return {
+    label: `${user}@${address} port ${port}`,
+    address,
+    port,
+    user,
+    keyFiles: dedupeKeys(keyFiles),
+    ...(given.password !== undefined ? { password: given.password } : {}),
+    ...(proxy ? { proxyCommand: expandTokens(proxy.value, tokens, proxy.pos) } : {}),
+  };
+}
+
+function dedupeKeys(keys: KeyFile[]): KeyFile[] {
+  const seen = new Set<string>();
+  return keys.filter((k) => !seen.has(k.path) && seen.add(k.path));
+}
+
+export function expandHome(path: string, home: string): string {
+  if (path === '~') return home;
+  return path.startsWith('~/') ? home + path.slice(1) : path;
 }

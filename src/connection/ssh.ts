@@ -1,9 +1,8 @@
-import { constants as osConstants, homedir, userInfo } from 'node:os';
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
+import { constants as osConstants, homedir } from 'node:os';
+import { join } from 'node:path';
 import { Duplex } from 'node:stream';
-import type { SourcePos } from '../errors.js';
 import ssh2 from 'ssh2';
 import type {
   AnyAuthMethod,
@@ -25,16 +24,7 @@ import {
 } from './known-hosts.js';
 import { putViaExec } from './put.js';
 import { buildCommandLine } from './shell.js';
-import {
-  expandPathTokens,
-  expandTokens,
-  hostConfig,
-  loadSshConfig,
-  parseJumpHosts,
-  type HostConfig,
-  type SshConfig,
-  type TokenValues,
-} from './ssh-config.js';
+import { expandHome, loadSshConfig, planHops, type Hop, type KeyFile } from './ssh-config.js';
 import {
   UnreachableError,
   type Connection,
@@ -83,7 +73,6 @@ export interface SshSettings {
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_SESSIONS = 10;
 const DEFAULT_KEEPALIVE_MS = 15_000;
-const DEFAULT_IDENTITIES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 const RECONNECT_FIRST_DELAY_MS = 500;
 const RECONNECT_MAX_DELAY_MS = 5_000;
 const CLOSE_GRACE_MS = 2_000;
@@ -104,25 +93,6 @@ export class HostKeyError extends UnreachableError {
     super(message, host);
     this.name = 'HostKeyError';
   }
-}
-
-/** One machine on the way to the target: the ProxyJump hosts, then the target itself. */
-interface Hop {
-  /** How messages name this hop, e.g. "root@10.0.0.5 port 2222". */
-  label: string;
-  address: string;
-  port: number;
-  user: string;
-  keyFiles: KeyFile[];
-  password?: string;
-  /** Tokens expanded; run with /bin/sh to carry the connection. */
-  proxyCommand?: string;
-}
-
-interface KeyFile {
-  path: string;
-  /** Default identities are skipped silently when absent; named ones are reported. */
-  optional: boolean;
 }
 
 /** An open chain of SSH clients (jump hosts first) and the commands running over it. */
@@ -405,97 +375,6 @@ export class SshConnection implements Connection {
 function exitCodeForSignal(signal: string | undefined): number {
   const number = signal ? osConstants.signals[signal as keyof typeof osConstants.signals] : undefined;
   return number === undefined ? 255 : 128 + number;
-}
-
-/** The hops to `settings.hostname`: its ProxyJump hosts (each configured by its own `Host` block), then itself. */
-function planHops(settings: SshSettings, config: SshConfig, home: string): Hop[] {
-  const explicitKeys = (settings.privateKeyFiles ?? []).map((path) => ({
-    path: expandHome(path, home),
-    optional: false,
-  }));
-  const target = hostConfig(config, settings.hostname);
-  const proxy = chooseProxy(settings, target);
-  const targetHop = makeHop(settings.hostname, target, home, {
-    port: settings.port,
-    user: settings.user,
-    keys: explicitKeys,
-    password: settings.password,
-    ...(proxy?.kind === 'command' ? { proxyCommand: proxy } : {}),
-  });
-  if (proxy?.kind !== 'jump') return [targetHop];
-  const jumps = parseJumpHosts(proxy.value, proxy.pos).map((jump) =>
-    // ssh does not hand -i or the password to jump hosts; the explicit key is still offered to them,
-    // after the jump host's own identities, because inventories commonly use one key for both.
-    makeHop(jump.host, hostConfig(config, jump.host), home, { port: jump.port, user: jump.user, keys: [], fallbackKeys: explicitKeys }),
-  );
-  return [...jumps, targetHop];
-}
-
-interface ProxyChoice {
-  kind: 'jump' | 'command';
-  value: string;
-  pos?: SourcePos;
-}
-
-/** The inventory's proxy wins over the config's; `none` means a direct connection. */
-function chooseProxy(settings: SshSettings, config: HostConfig): ProxyChoice | undefined {
-  const choice: ProxyChoice | undefined =
-    settings.proxyCommand !== undefined
-      ? { kind: 'command', value: settings.proxyCommand }
-      : settings.proxyJump !== undefined
-        ? { kind: 'jump', value: settings.proxyJump }
-        : config.proxyCommand
-          ? { kind: 'command', ...config.proxyCommand }
-          : config.proxyJump
-            ? { kind: 'jump', ...config.proxyJump }
-            : undefined;
-  return choice && choice.value.toLowerCase() !== 'none' ? choice : undefined;
-}
-
-function makeHop(
-  name: string,
-  config: HostConfig,
-  home: string,
-  given: {
-    port?: number;
-    user?: string;
-    keys: KeyFile[];
-    fallbackKeys?: KeyFile[];
-    password?: string;
-    proxyCommand?: ProxyChoice;
-  },
-): Hop {
-  const address = config.hostName ? config.hostName.value.replace(/%([%h])/g, (_m, t: string) => (t === 'h' ? name : '%')) : name;
-  const port = given.port ?? config.port?.value ?? 22;
-  const localUser = userInfo().username;
-  const user = given.user ?? config.user?.value ?? localUser;
-  const tokens: TokenValues = { home, hostName: address, originalHost: name, port, remoteUser: user, localUser };
-  const configured = config.identityFiles.map((f) => ({ path: expandPathTokens(f.value, tokens, f.pos), optional: false }));
-  let keyFiles = [...given.keys, ...configured, ...(given.fallbackKeys ?? [])];
-  // As ssh: the default identities are used only when no identity file is named anywhere.
-  if (keyFiles.length === 0) {
-    keyFiles = DEFAULT_IDENTITIES.map((file) => ({ path: join(home, '.ssh', file), optional: true }));
-  }
-  const proxy = given.proxyCommand;
-  return {
-    label: `${user}@${address} port ${port}`,
-    address,
-    port,
-    user,
-    keyFiles: dedupeKeys(keyFiles),
-    ...(given.password !== undefined ? { password: given.password } : {}),
-    ...(proxy ? { proxyCommand: expandTokens(proxy.value, tokens, proxy.pos) } : {}),
-  };
-}
-
-function dedupeKeys(keys: KeyFile[]): KeyFile[] {
-  const seen = new Set<string>();
-  return keys.filter((k) => !seen.has(k.path) && seen.add(k.path));
-}
-
-function expandHome(path: string, home: string): string {
-  if (path === '~') return home;
-  return path.startsWith('~/') ? home + path.slice(1) : path;
 }
 
 async function usableAgentSocket(path: string): Promise<string | undefined> {

@@ -12,6 +12,7 @@ import {
   matchPatternList,
   parseJumpHosts,
   parseSshConfig,
+  planHops,
   type TokenValues,
 } from '../../src/connection/ssh-config.js';
 
@@ -133,6 +134,59 @@ test('parseJumpHosts: user@host:port, ssh:// form, several hops', () => {
 test('malformed lines and unbalanced quotes are PlayErrors with positions', () => {
   assert.throws(() => parseSshConfig('Host a\n  =oops\n', '/c'), (e: PlayError) => e.describe().startsWith('/c:2:3:'));
   assert.throws(() => parseSshConfig('IdentityFile "/a b\n', '/c'), (e: PlayError) => e.describe().startsWith('/c:1:1: unbalanced quote'));
+});
+
+test('planHops: inventory over config, jump hosts from their own Host blocks, default keys only when none named', () => {
+  const config = parseSshConfig(
+    [
+      'Host gpu*',
+      '  HostName %h.lab',
+      '  User admin',
+      '  Port 2222',
+      '  IdentityFile ~/.ssh/lab_%r',
+      '  ProxyJump ops@bastion',
+      'Host bastion',
+      '  HostName 192.0.2.1',
+      '  IdentityFile ~/.ssh/bastion',
+      '',
+    ].join('\n'),
+    'cfg',
+  );
+  const [jump, target] = planHops({ hostname: 'gpu1', user: 'root', privateKeyFiles: ['~/inv.key'] }, config, '/h');
+  assert.equal(target, {
+    label: 'root@gpu1.lab port 2222',
+    address: 'gpu1.lab',
+    port: 2222,
+    user: 'root',
+    keyFiles: [
+      { path: '/h/inv.key', optional: false },
+      { path: '/h/.ssh/lab_root', optional: false },
+    ],
+  });
+  assert.equal(jump, {
+    label: 'ops@192.0.2.1 port 22',
+    address: '192.0.2.1',
+    port: 22,
+    user: 'ops',
+    keyFiles: [
+      { path: '/h/.ssh/bastion', optional: false },
+      { path: '/h/inv.key', optional: false },
+    ],
+  });
+
+  const direct = planHops({ hostname: 'gpu1', proxyJump: 'none', password: 'pw' }, config, '/h');
+  assert.is(direct.length, 1);
+  assert.is(direct[0]!.password, 'pw');
+
+  const viaCommand = planHops({ hostname: 'gpu1', proxyCommand: 'nc -x proxy %h %p' }, config, '/h');
+  assert.equal(viaCommand.map((h) => h.proxyCommand), ['nc -x proxy gpu1.lab 2222']);
+
+  const [plain] = planHops({ hostname: 'db1' }, config, '/h');
+  assert.equal(plain!.keyFiles, [
+    { path: '/h/.ssh/id_ed25519', optional: true },
+    { path: '/h/.ssh/id_ecdsa', optional: true },
+    { path: '/h/.ssh/id_rsa', optional: true },
+  ]);
 });
 
 test('Include: relative to ~/.ssh, wildcards in lexical order, conditional inside Host, missing files ignored', async () => {
