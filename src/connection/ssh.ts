@@ -472,6 +472,7 @@ async function connectHop(hop: Hop, ctx: HopContext): Promise<OpenHop> {
   const attempts = authAttempts(hop, keys, ctx.agentSocket);
   const host = ctx.inventoryHost;
   if (attempts.length === 0) {
+    ctx.sock?.destroy(); // the tunnel or ProxyCommand opened for this hop
     const unusable = problems.length ? ` Unusable keys: ${problems.join(', ')}.` : '';
     throw new UnreachableError(
       `${host}: no credentials for ${ctx.describe}: no private key found (set ansible_ssh_private_key_file or ` +
