@@ -140,7 +140,6 @@ const NAME = /^[A-Za-z0-9_.+-]+$/;
 
 export const firewalldModule: ModuleDefinition<FirewalldArgs> = {
   name: 'firewalld',
-  aliases: ['ansible.posix.firewalld'],
   schema: {
     port: { type: 'str' },
     service: { type: 'str' },

@@ -68,7 +68,6 @@ const PORT_OR_RANGE = /^\d{1,5}(:\d{1,5})?$/;
 
 export const iptablesModule: ModuleDefinition<IptablesArgs> = {
   name: 'iptables',
-  aliases: ['ansible.builtin.iptables'],
   schema: {
     table: { type: 'str', default: 'filter', choices: ['filter', 'nat', 'mangle', 'raw', 'security'] },
     chain: { type: 'str', required: true },
