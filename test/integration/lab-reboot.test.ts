@@ -179,6 +179,15 @@ Lab('the ZJMF installer is served on loopback and asks its questions in order', 
   assert.not.match(run.stdout, /SECRET-CODE\n/);
 });
 
+Lab('play lab ssh opens a shell on the node', () => {
+  const entry = new URL('../../src/lab/lab-main.ts', import.meta.url).pathname;
+  const shell = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), entry, 'ssh', 'node2', '--dir', dir], {
+    input: 'hostname; cat /etc/centos-release\n', encoding: 'utf8', timeout: 20_000,
+  });
+  assert.is(shell.status, 0, shell.stderr);
+  assert.is(shell.stdout, 'node2\nCentOS Linux release 7.9.2009 (Core)\n');
+});
+
 Lab('play lab down leaves no process and no mount behind', async () => {
   const daemon = Number(readFileSync(lab.pidFile, 'utf8'));
   const nodePids = labProcesses(lab);
