@@ -15,10 +15,10 @@ import { availableModules, enabledServices, hostNodeFiles, writeBootState } from
 import { buildProfile, type Profile } from './profiles.js';
 
 /** How long a rebooting node refuses connections, like a real machine going through POST. */
-export const REBOOT_DOWNTIME_MS = 2500;
+const REBOOT_DOWNTIME_MS = 2500;
 const REBOOT_POLL_MS = 250;
 const SSHD_READY_TIMEOUT_MS = 15_000;
-export const INSTALLER_PATH = '/cloud/scripts/install-zjmf-cloud_new';
+const INSTALLER_PATH = '/cloud/scripts/install-zjmf-cloud_new';
 
 interface RunningNode {
   node: LabNode;
@@ -315,7 +315,7 @@ function sleep(ms: number): Promise<void> {
  * True once an SSH server on host:port sends its banner; false on timeout or when `gaveUp` says the
  * server died. The probe answers with an identification line, so sshd does not log an aborted exchange.
  */
-export async function waitForPort(host: string, port: number, timeoutMs: number, gaveUp: () => boolean = () => false): Promise<boolean> {
+async function waitForPort(host: string, port: number, timeoutMs: number, gaveUp: () => boolean = () => false): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !gaveUp()) {
     const open = await new Promise<boolean>((resolve) => {
