@@ -76,7 +76,7 @@ run.before(async (ctx) => {
 });
 
 run.after(async (ctx) => {
-  await Promise.all(Object.values(ctx.lab.sshds).map((s) => s.stop()));
+  await Promise.all(Object.values(ctx.lab.sshds).map((s) => s.dispose()));
   rmSync(ctx.lab.dir, { recursive: true, force: true });
 });
 
