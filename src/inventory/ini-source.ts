@@ -7,7 +7,7 @@ import { PlayError, type SourcePos } from '../errors.js';
 import { expandHostPattern, HostRangeError } from './host-address.js';
 import type { InventoryData } from './inventory-data.js';
 import { iniValue } from './python-literal.js';
-import { shlexSplit, ShlexError } from './shlex.js';
+import { shlexSplit, ShlexError } from '../connection/shlex.js';
 
 const SECTION = /^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$/;
 const GROUP_NAME = /^([^:\]\s]+)\s*(?:#.*)?$/;
@@ -96,7 +96,7 @@ function resolvePendingChild(inventory: InventoryData, pending: Map<string, Pend
 function parseHostLine(inventory: InventoryData, group: string, line: string, pos: SourcePos): void {
   let tokens: string[];
   try {
-    tokens = shlexSplit(line);
+    tokens = shlexSplit(line, { comments: true });
   } catch (err) {
     if (err instanceof ShlexError) throw new PlayError(`cannot parse host line '${line}': ${err.message}`, pos);
     throw err;

@@ -2,7 +2,7 @@ import { shellQuote } from '../connection/shell.js';
 import { expandWords } from './expand.js';
 import { failOnError, failure } from './result.js';
 import { COMMAND_OPTIONS, runCommand } from './run-command.js';
-import { shlexSplit } from './shlex.js';
+import { shlexSplit } from '../connection/shlex.js';
 import type { ModuleDefinition } from './types.js';
 
 type CommandArgs = {

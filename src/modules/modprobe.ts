@@ -1,7 +1,7 @@
 import { shellQuote } from '../connection/shell.js';
 import { execOrThrow } from './remote-file.js';
 import { failOnError, failure } from './result.js';
-import { shlexSplit } from './shlex.js';
+import { shlexSplit } from '../connection/shlex.js';
 import type { FileDiff, ModuleContext, ModuleDefinition, ModuleResult } from './types.js';
 
 type ModprobeArgs = {

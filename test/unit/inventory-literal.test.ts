@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { expandHostPattern, expandHostRange, parseAddress } from '../../src/inventory/host-address.js';
 import { iniValue, literalEval } from '../../src/inventory/python-literal.js';
-import { shlexSplit } from '../../src/inventory/shlex.js';
+import { shlexSplit } from '../../src/connection/shlex.js';
 
 test('INI values become Python literals when literal_eval accepts them', () => {
   assert.is(iniValue('22'), 22);
@@ -37,10 +37,10 @@ test('INI values stay strings when Python would refuse them', () => {
 });
 
 test('shlex splits host lines as Python does in POSIX mode', () => {
-  assert.equal(shlexSplit(`web1 x='a b' y="c \\"d\\" \\e" z=e\\ f # comment`), ['web1', 'x=a b', 'y=c "d" \\e', 'z=e f']);
-  assert.equal(shlexSplit('h a=1#no-space-comment'), ['h', 'a=1']);
-  assert.equal(shlexSplit("h empty=''"), ['h', 'empty=']);
-  assert.equal(shlexSplit('   '), []);
+  assert.equal(shlexSplit(`web1 x='a b' y="c \\"d\\" \\e" z=e\\ f # comment`, { comments: true }), ['web1', 'x=a b', 'y=c "d" \\e', 'z=e f']);
+  assert.equal(shlexSplit('h a=1#no-space-comment', { comments: true }), ['h', 'a=1']);
+  assert.equal(shlexSplit("h empty=''", { comments: true }), ['h', 'empty=']);
+  assert.equal(shlexSplit('   ', { comments: true }), []);
   assert.throws(() => shlexSplit("h x='open"), /No closing quotation/);
   assert.throws(() => shlexSplit('h x=\\'), /No escaped character/);
 });

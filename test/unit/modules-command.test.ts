@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { commandModule } from '../../src/modules/command.js';
 import { formatDelta } from '../../src/modules/run-command.js';
 import { shellModule } from '../../src/modules/shell.js';
-import { shlexSplit } from '../../src/modules/shlex.js';
+import { shlexSplit } from '../../src/connection/shlex.js';
 import { makeContext, removeDir, runModule, tempDir } from './modules-context.js';
 
 test('shlexSplit follows Python shlex.split', () => {

@@ -1,14 +1,15 @@
 /**
- * Python's `shlex.split(line, comments=True)` in POSIX mode, which Ansible uses to cut INI host
- * lines into `name key=value ...` tokens: '...' is literal, "..." honours \" and \\, a backslash
- * outside quotes escapes any character, and `#` outside quotes starts a comment.
+ * Python's `shlex.split(text, comments)` in POSIX mode: '...' is literal, "..." honours \" and \\, a
+ * backslash outside quotes escapes any character, and with `comments` a `#` outside quotes ends the line.
+ * Ansible cuts INI host lines with it (comments on) and `command`'s free form (comments off). Nothing is
+ * expanded: `;`, `|`, `$()` and backticks are ordinary characters.
  */
 
 export class ShlexError extends Error {}
 
 const WHITESPACE = ' \t\r\n';
 
-export function shlexSplit(line: string): string[] {
+export function shlexSplit(line: string, options: { comments?: boolean } = {}): string[] {
   const tokens: string[] = [];
   let token = '';
   let quoted = false;
@@ -26,7 +27,7 @@ export function shlexSplit(line: string): string[] {
     const c = line[i++];
     if (WHITESPACE.includes(c)) {
       emit();
-    } else if (c === '#') {
+    } else if (c === '#' && options.comments) {
       break;
     } else if (c === "'") {
       inToken = quoted = true;
