@@ -64,17 +64,29 @@ test('every role has defaults, tasks, handlers, meta and a README; every managed
 test('site.yml: master first, then KVM nodes without GPUs, then GPU nodes with gpu-vfio before the ZJMF install', () => {
   const plays = loaded.get('site')!.plays;
   assert.equal(plays.map((p) => p.hosts), ['master', 'kvm_nodes:!gpu_nodes', 'gpu_nodes']);
+  assert.equal(plays[0]!.roles.map((r) => r.name), ['base', 'selinux', 'firewall', 'master', 'zjmf-installer']);
   assert.equal(plays[2]!.roles.map((r) => r.name), ['base', 'selinux', 'gpu-vfio', 'firewall', 'ovs', 'kvm-node', 'zjmf-installer']);
   const firewall = (i: number) => plays[i]!.roles.find((r) => r.name === 'firewall')!;
   assert.is(firewall(0).params.firewall_host_type, 'master');
   assert.is(firewall(1).params.firewall_host_type, 'node');
+  assert.is(firewall(2).params.firewall_host_type, 'node');
 });
 
-test('a GPU play reboots once: the last "reboot host" is gpu-vfio\'s, after grub and initramfs', () => {
-  const handlers = loaded.get('gpu-vfio')!.plays[0]!.handlers.map((h) => `${h.role?.name}:${h.name}`);
-  assert.equal(handlers, ['selinux:reboot host', 'gpu-vfio:regenerate grub config', 'gpu-vfio:rebuild initramfs', 'gpu-vfio:reboot host']);
+test('each role playbook runs that role alone', () => {
+  for (const role of ROLES.filter((r) => r !== 'zjmf-installer')) {
+    const names = loaded.get(role)!.plays.flatMap((p) => p.roles.map((r) => r.name));
+    assert.equal(names, role === 'master' || role === 'kvm-node' ? [role, 'zjmf-installer'] : [role], role);
+  }
+});
+
+test('a GPU node reboots once: the last "reboot host" is gpu-vfio\'s, after grub and initramfs', () => {
+  const handlers = loaded.get('site')!.plays[2]!.handlers.map((h) => `${h.role?.name}:${h.name}`);
+  assert.equal(handlers.filter((h) => !h.startsWith('firewall:')), [
+    'selinux:reboot host', 'gpu-vfio:regenerate grub config', 'gpu-vfio:rebuild initramfs', 'gpu-vfio:reboot host',
+  ]);
   const names = handlers.map((h) => h.split(':')[1]);
-  assert.is(names.lastIndexOf('reboot host'), names.length - 1);
+  assert.ok(names.lastIndexOf('reboot host') > names.indexOf('rebuild initramfs'));
+  assert.ok(names.indexOf('rebuild initramfs') > names.indexOf('regenerate grub config'));
 });
 
 test('every task carries the tag of its role, so --tags ROLE reruns one role', () => {
