@@ -1,7 +1,8 @@
+#!/usr/bin/env node
 import { ExitCode } from '../errors.js';
 import { runCli } from './run.js';
 
-/** The `play` program (bin/play.js imports this file): run, then exit with the code once output is flushed. */
+/** The `play` program (package.json `bin`): run, then exit with the code once output is flushed. */
 process.on('SIGINT', () => {
   process.stderr.write('\nERROR! User interrupted execution\n');
   process.exit(ExitCode.INTERRUPTED);

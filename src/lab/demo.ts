@@ -88,7 +88,7 @@ async function main(): Promise<number> {
     const site = resolve('playbooks/site.yml');
     const playbook = existsSync(site) ? site : join(dir, 'example.yml');
     if (playbook !== site) writeFileSync(playbook, EXAMPLE_PLAYBOOK);
-    const play = fileURLToPath(new URL('../../bin/play.js', import.meta.url));
+    const play = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
     say(`\nplay ${playbook} -i ${labLayout(dir).inventory}\n`);
     const run = spawnSync(process.execPath, [play, playbook, '-i', labLayout(dir).inventory], { stdio: 'inherit' });
     say(`\nverification (read from each node's state):\n${verification(dir)}`);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const PLAY_BIN = fileURLToPath(new URL('../../bin/play.js', import.meta.url));
+export const PLAY_BIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface PlayRun {

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { FIXTURES, writeTree } from '../fixtures/playbooks/tree.js';
 
 const ROOT = path.resolve(FIXTURES, '../../..');
-const BIN = path.join(ROOT, 'bin/play.js');
+const BIN = path.join(ROOT, 'dist/cli/main.js');
 const PROJECT = path.join(FIXTURES, 'project');
 
 /** Runs the built `play` binary; returns its exit code and output. */
