@@ -39,10 +39,7 @@ export async function runPlaybooks(
         const runner = new PlayRunner(play, { inventory, playbook, options, pool, stats, emit, hosts, limit, select });
         const targets = runner.targetHosts();
         if (targets.length === 0) emit({ type: 'warning', message: `no hosts matched '${play.hosts}'` });
-        for (const host of targets) {
-          if (!hosts.has(host)) hosts.set(host, new HostState(host));
-          stats.of(host);
-        }
+        for (const host of targets) if (!hosts.has(host)) hosts.set(host, new HostState(host));
         await runner.run(targets);
       }
     }

@@ -121,41 +121,49 @@ export class PlayRunner {
     }
   }
 
-  /** Runs nodes in order on the hosts still active; returns the hosts that failed in them. */
-  private async runNodes(nodes: TaskNode[], hosts: HostState[], batch: HostState[]): Promise<Set<HostState>> {
+  /**
+   * Runs nodes in order on the hosts still active; returns the hosts that failed in them.
+   * `rescuable`: inside a block with a rescue, where a failure counts as rescued, not failed (Ansible's recap).
+   */
+  private async runNodes(nodes: TaskNode[], hosts: HostState[], batch: HostState[], rescuable = false): Promise<Set<HostState>> {
     const failed = new Set<HostState>();
     let active = hosts.filter((h) => h.active);
     for (const node of nodes) {
       if (this.stopped || active.length === 0) break;
-      const nodeFailed = await this.runNode(node, active, batch);
+      const nodeFailed = await this.runNode(node, active, batch, rescuable);
       for (const host of nodeFailed) failed.add(host);
       active = active.filter((h) => h.active && !nodeFailed.has(h));
     }
     return failed;
   }
 
-  private async runNode(node: TaskNode, hosts: HostState[], batch: HostState[]): Promise<Set<HostState>> {
+  private async runNode(node: TaskNode, hosts: HostState[], batch: HostState[], rescuable: boolean): Promise<Set<HostState>> {
     switch (node.kind) {
       case 'task':
-        return this.runTask(node, hosts, taskLabel(node), batch);
+        return this.runTask(node, hosts, taskLabel(node), batch, rescuable);
       case 'meta':
         await this.runMeta(node, hosts);
         return new Set();
       case 'block': {
-        const failedInBlock = await this.runNodes(node.block, hosts, batch);
+        const failedInBlock = await this.runNodes(node.block, hosts, batch, rescuable || node.rescue.length > 0);
         let stillFailed = failedInBlock;
-        const rescuable = [...failedInBlock].filter((h) => !h.unreachable);
-        if (node.rescue.length > 0 && rescuable.length > 0) {
-          for (const host of rescuable) {
+        const toRescue = [...failedInBlock].filter((h) => !h.unreachable);
+        if (node.rescue.length > 0 && toRescue.length > 0) {
+          for (const host of toRescue) {
             host.failed = false;
             this.deps.stats.of(host.name).rescued++;
           }
           this.scope.hostsChanged();
-          const failedInRescue = await this.runNodes(node.rescue, rescuable, batch);
+          const failedInRescue = await this.runNodes(node.rescue, toRescue, batch, rescuable);
           stillFailed = new Set([...failedInBlock].filter((h) => h.unreachable || failedInRescue.has(h)));
         }
-        const failedInAlways = await this.runNodes(node.always, hosts.filter((h) => !h.unreachable && !h.ended), batch);
+        // `always` runs on every host that entered the block, failed in it or not.
+        for (const host of stillFailed) host.failed = false;
+        this.scope.hostsChanged();
+        const alwaysHosts = hosts.filter((h) => !h.unreachable && !h.ended);
+        const failedInAlways = await this.runNodes(node.always, alwaysHosts, batch, rescuable);
         for (const host of stillFailed) host.failed = true;
+        this.scope.hostsChanged();
         return new Set([...stillFailed, ...failedInAlways]);
       }
     }
@@ -188,7 +196,13 @@ export class PlayRunner {
   }
 
   /** A task on every given host (or the first, with run_once); returns the hosts it failed on. */
-  private async runTask(task: Task, hosts: HostState[], info: TaskInfo, batch: HostState[]): Promise<Set<HostState>> {
+  private async runTask(
+    task: Task,
+    hosts: HostState[],
+    info: TaskInfo,
+    batch: HostState[],
+    rescuable = false,
+  ): Promise<Set<HostState>> {
     const { emit, limit } = this.deps;
     emit({ type: 'task.start', task: info });
     const targets = task.runOnce ? hosts.slice(0, 1) : hosts;
@@ -203,7 +217,7 @@ export class PlayRunner {
     if (task.runOnce && outcomes.length > 0) this.shareRunOnce(task, outcomes[0][0], hosts);
     const failed = new Set<HostState>();
     for (const [host, outcome] of outcomes) {
-      this.count(host, outcome);
+      this.count(host, outcome, rescuable);
       if (outcome.result.changed && outcome.status !== 'failed' && outcome.status !== 'unreachable') {
         this.notify(task, host);
       }
@@ -229,7 +243,7 @@ export class PlayRunner {
     for (const host of hosts) if (host !== first) host.hostFacts[task.register] = first.hostFacts[task.register];
   }
 
-  private count(host: HostState, outcome: TaskOutcome): void {
+  private count(host: HostState, outcome: TaskOutcome, rescuable: boolean): void {
     const stats = this.deps.stats.of(host.name);
     switch (outcome.status) {
       case 'ok':
@@ -247,7 +261,7 @@ export class PlayRunner {
         break;
       case 'failed':
         if (outcome.fatal) {
-          stats.failed++;
+          if (!rescuable) stats.failed++;
         } else {
           stats.ok++;
           stats.ignored++;

@@ -86,7 +86,14 @@ export class TaskRunner {
   }
 
   private async runLoop(task: Task, host: HostState, vars: Vars, info: TaskInfo): Promise<TaskOutcome> {
-    const items = templateValue(task.loop, vars, task.pos);
+    let items: unknown;
+    try {
+      items = templateValue(task.loop, vars, task.pos);
+    } catch (loopError) {
+      // As Ansible: a loop that cannot be templated is an error only if the task's condition holds.
+      if (this.conditionHolds(task, vars) === false) return this.skip(task, host, info, undefined);
+      throw loopError;
+    }
     if (!Array.isArray(items)) {
       throw new PlayError(`loop needs a list, got ${items === null ? 'null' : typeof items}`, task.pos);
     }
@@ -126,16 +133,7 @@ export class TaskRunner {
     info: TaskInfo,
     item: string | undefined,
   ): Promise<TaskOutcome> {
-    if (!task.when.every((cond) => evaluateCondition(cond, vars, task.pos))) {
-      const outcome: TaskOutcome = {
-        status: 'skipped',
-        fatal: false,
-        result: { changed: false, skipped: true, skip_reason: 'Conditional result was False' },
-      };
-      this.report(task, host, info, outcome, item);
-      if (item === undefined) this.record(task, host, outcome.result);
-      return outcome;
-    }
+    if (!task.when.every((cond) => evaluateCondition(cond, vars, task.pos))) return this.skip(task, host, info, item);
     const def = findModule(task.module);
     if (!def) throw new PlayError(`unknown module '${task.module}'`, task.pos);
     const templated = templateValue(task.args, vars, task.pos) as Vars;
@@ -153,6 +151,26 @@ export class TaskRunner {
     this.report(task, host, info, outcome, item);
     if (item === undefined) this.record(task, host, result);
     else this.absorbFacts(host, result);
+    return outcome;
+  }
+
+  /** The task's own condition without a loop item; undefined when it cannot be told without one. */
+  private conditionHolds(task: Task, vars: Vars): boolean | undefined {
+    try {
+      return task.when.every((cond) => evaluateCondition(cond, vars, task.pos));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private skip(task: Task, host: HostState, info: TaskInfo, item: string | undefined): TaskOutcome {
+    const outcome: TaskOutcome = {
+      status: 'skipped',
+      fatal: false,
+      result: { changed: false, skipped: true, skip_reason: 'Conditional result was False' },
+    };
+    this.report(task, host, info, outcome, item);
+    if (item === undefined) this.record(task, host, outcome.result);
     return outcome;
   }
 

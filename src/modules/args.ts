@@ -28,6 +28,12 @@ export function coerceValue(value: unknown, type: OptionType, elements?: OptionT
   switch (type) {
     case 'raw':
       return { ok: true, value };
+    case 'conditions': {
+      // A string is one condition, never split on commas: `x in ['a', 'b']` is a single test.
+      const items = Array.isArray(value) ? value : [value];
+      if (items.every((item) => typeof item === 'string' || typeof item === 'boolean')) return { ok: true, value: items };
+      return { ok: false, expected: 'a condition or a list of conditions' };
+    }
     case 'str':
     case 'path':
       if (typeof value === 'string') return { ok: true, value };
@@ -72,7 +78,7 @@ export function coerceValue(value: unknown, type: OptionType, elements?: OptionT
 }
 
 function elementName(type: OptionType): string {
-  return { str: 'strings', path: 'paths', int: 'integers', bool: 'booleans', list: 'lists', dict: 'dicts', raw: 'values' }[type];
+  return { str: 'strings', path: 'paths', int: 'integers', bool: 'booleans', list: 'lists', dict: 'dicts', raw: 'values', conditions: 'conditions' }[type];
 }
 
 /** Ansible accepts a dict written as JSON or as `k=v k2=v2`. */

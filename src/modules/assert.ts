@@ -1,7 +1,7 @@
 import type { ModuleDefinition, ModuleResult } from './types.js';
 
 type AssertArgs = {
-  that: string[];
+  that: (string | boolean)[];
   fail_msg?: string;
   success_msg?: string;
   quiet: boolean;
@@ -16,13 +16,13 @@ export const assertModule: ModuleDefinition<AssertArgs> = {
   name: 'assert',
   controllerOnly: true,
   schema: {
-    that: { type: 'list', elements: 'str', required: true },
+    that: { type: 'conditions', required: true },
     fail_msg: { type: 'str', aliases: ['msg'] },
     success_msg: { type: 'str' },
     quiet: { type: 'bool', default: false },
   },
   async run(args, ctx): Promise<ModuleResult> {
-    for (const condition of args.that) {
+    for (const condition of args.that.map(String)) {
       let holds: boolean;
       try {
         holds = ctx.evaluate(condition);

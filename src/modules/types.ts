@@ -1,9 +1,10 @@
 import type { BecomeSpec, Connection } from '../connection/types.js';
 
 /** The type of one module option, checked at load time (before any host is contacted). */
-export type OptionType = 'str' | 'int' | 'bool' | 'list' | 'dict' | 'path' | 'raw';
+export type OptionType = 'str' | 'int' | 'bool' | 'list' | 'dict' | 'path' | 'raw' | 'conditions';
 
 export interface OptionSpec {
+  /** 'conditions': one expression or a list of them (assert's `that`), syntax-checked at load time. */
   type: OptionType;
   required?: boolean;
   choices?: readonly (string | number | boolean)[];

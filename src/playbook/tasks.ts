@@ -429,7 +429,7 @@ function parseModuleTask(map: YMap, inherited: Inherited, section: Section): Tas
   if (firstError !== undefined) throw new PlayError(firstError, optionPos(firstError, positions, entry.keyPos));
   checkTemplatesIn(entry.value);
   checkTemplatesIn(argsEntry?.value);
-  if (def.name === 'assert') checkAssertions(entry, argsEntry);
+  checkConditionOptions(def, entry, argsEntry);
 
   const own = readOwnAttributes(map);
   const register = readOptional(map, 'register', expectString);
@@ -465,11 +465,15 @@ function parseModuleTask(map: YMap, inherited: Inherited, section: Section): Tas
 }
 
 /** assert's `that` holds expressions: check them like `when`. */
-function checkAssertions(entry: YEntry, argsEntry: YEntry | undefined): void {
+/** Options holding conditions (assert's `that`) are expressions: their syntax is checked now. */
+function checkConditionOptions(def: ModuleDefinition, entry: YEntry, argsEntry: YEntry | undefined): void {
+  const names = Object.entries(def.schema).filter(([, spec]) => spec.type === 'conditions').map(([name]) => name);
   for (const source of [entry.value, argsEntry?.value]) {
     if (source?.kind !== 'map') continue;
-    const that = findEntry(source, 'that');
-    if (that) readConditions(that.value, "'that'");
+    for (const name of names) {
+      const option = findEntry(source, name);
+      if (option) readConditions(option.value, `'${name}'`);
+    }
   }
 }
 
