@@ -23,6 +23,7 @@ import {
   type KnownHostEntry,
 } from './known-hosts.js';
 import { putViaExec } from './put.js';
+import { NoShellError, RemoteShell, SHELL_BOOTSTRAP, ShellClosedError } from './remote-shell.js';
 import { buildCommandLine } from './shell.js';
 import { expandHome, loadSshConfig, planHops, type Hop, type KeyFile } from './ssh-config.js';
 import {
@@ -99,6 +100,8 @@ export class HostKeyError extends UnreachableError {
 class LiveSession {
   /** Callbacks of running commands, told when the connection is lost. */
   readonly running = new Set<(reason: string) => void>();
+  /** Persistent shells waiting for their next command (see remote-shell.ts). */
+  private readonly idleShells: RemoteShell[] = [];
   lostReason?: string;
 
   constructor(
@@ -113,6 +116,18 @@ class LiveSession {
 
   get client(): SshClient {
     return this.chain[this.chain.length - 1]!.client;
+  }
+
+  /** An idle persistent shell, if one is still open. */
+  takeIdleShell(): RemoteShell | undefined {
+    for (let shell = this.idleShells.pop(); shell; shell = this.idleShells.pop()) {
+      if (!shell.closed) return shell;
+    }
+    return undefined;
+  }
+
+  returnShell(shell: RemoteShell): void {
+    if (!shell.closed && this.lostReason === undefined) this.idleShells.push(shell);
   }
 
   lose(reason: string): void {
@@ -174,14 +189,18 @@ class SessionSlots {
 const SESSION_REFUSED = Symbol('session refused');
 
 /**
- * `Connection` over SSH (ssh2): one connection per host for the whole run, every command on its
- * own session channel, many at once. No pty, no env requests, no SFTP: one channel per command.
+ * `Connection` over SSH (ssh2): one connection per host for the whole run. Commands run in
+ * persistent remote shells (remote-shell.ts), one command per shell at a time, one round trip each;
+ * concurrent commands get more shells, each on its own session channel, up to the server's MaxSessions.
+ * No pty, no env requests, no SFTP.
  */
 export class SshConnection implements Connection {
   readonly transport = 'ssh';
   private live?: LiveSession;
   private connecting?: Promise<LiveSession>;
   private readonly slots: SessionSlots;
+  /** Set when the server answered the persistent shell's start with something else (see remote-shell.ts). */
+  private shellUnsupported = false;
 
   constructor(private readonly settings: SshSettings) {
     this.slots = new SessionSlots(settings.maxSessions ?? DEFAULT_MAX_SESSIONS);
@@ -260,7 +279,10 @@ export class SshConnection implements Connection {
         // Taken after the wait: a command queued while the connection dropped gets a fresh one.
         const live = await this.session();
         const { line, stdinPrefix } = buildCommandLine(command, options, live.user);
-        outcome = await this.runOnChannel(live, line, stdinPrefix, options.stdin);
+        const stdin = Buffer.concat([Buffer.from(stdinPrefix, 'utf8'), toBuffer(options.stdin)]);
+        outcome = this.shellUnsupported
+          ? await this.runOnChannel(live, line, stdin)
+          : await this.runInShell(live, line, stdin);
       } finally {
         this.slots.release();
       }
@@ -273,11 +295,52 @@ export class SshConnection implements Connection {
     }
   }
 
+  /** Runs the command in an idle persistent shell of the session, opening one when all are busy. */
+  private async runInShell(live: LiveSession, line: string, stdin: Buffer): Promise<ExecResult | typeof SESSION_REFUSED> {
+    const shell = live.takeIdleShell() ?? (await this.openShell(live));
+    if (shell === SESSION_REFUSED) return SESSION_REFUSED;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (action: () => void): void => {
+        if (settled) return;
+        settled = true;
+        live.running.delete(onLost);
+        action();
+      };
+      const onLost = (reason: string): void => settle(() => reject(this.lostError(reason)));
+      if (live.lostReason !== undefined) return reject(this.lostError(live.lostReason));
+      live.running.add(onLost);
+      shell.run(line, stdin).then(
+        (result) =>
+          settle(() => {
+            live.returnShell(shell);
+            resolve(result);
+          }),
+        (err: Error) => {
+          if (err instanceof NoShellError) {
+            // The command never reached a shell of ours: run it the plain way, now and from now on.
+            this.shellUnsupported = true;
+            return settle(() => this.runOnChannel(live, line, stdin).then(resolve, reject));
+          }
+          // ssh2 closes the channels before it reports the connection itself closed: let it
+          // report that first, so that a dropped connection is named as such.
+          setImmediate(() =>
+            settle(() => reject(this.lostError(live.lostReason ?? (err instanceof ShellClosedError ? err.message : String(err))))),
+          );
+        },
+      );
+    });
+  }
+
+  private lostError(reason: string): UnreachableError {
+    return new UnreachableError(`${this.host}: SSH connection lost while running a command: ${reason}`, this.host);
+  }
+
+  /** The command on its own session channel: for servers that do not run the persistent shell. */
   private runOnChannel(
     live: LiveSession,
     line: string,
-    stdinPrefix: string,
-    stdin: string | Buffer | undefined,
+    stdin: Buffer,
   ): Promise<ExecResult | typeof SESSION_REFUSED> {
     return new Promise((resolve, reject) => {
       const stdout: Buffer[] = [];
@@ -295,8 +358,7 @@ export class SshConnection implements Connection {
         live.running.delete(onLost);
         action();
       };
-      const lostError = (reason: string): UnreachableError =>
-        new UnreachableError(`${this.host}: SSH connection lost while running a command: ${reason}`, this.host);
+      const lostError = (reason: string): UnreachableError => this.lostError(reason);
       const onLost = (reason: string): void =>
         settle(() => (rc !== undefined ? resolve(result(rc)) : reject(lostError(reason))));
 
@@ -325,14 +387,31 @@ export class SshConnection implements Connection {
           // No exit status at all: ssh itself reports 255 then.
           settle(() => resolve(result(rc ?? 255)));
         });
-        if (stdinPrefix) stream.write(stdinPrefix);
-        if (stdin !== undefined) stream.write(stdin);
-        stream.end();
+        stream.end(stdin);
       };
       try {
         live.client.exec(line, onChannel);
       } catch (err) {
         live.lose((err as Error).message);
+      }
+    });
+  }
+
+  /** A new persistent shell on its own session channel. */
+  private openShell(live: LiveSession): Promise<RemoteShell | typeof SESSION_REFUSED> {
+    return new Promise((resolve, reject) => {
+      if (live.lostReason !== undefined) return reject(this.lostError(live.lostReason));
+      const onChannel = (err: (Error & { reason?: unknown }) | undefined, channel: ClientChannel): void => {
+        if (!err) return resolve(new RemoteShell(channel));
+        if (live.lostReason !== undefined) reject(this.lostError(live.lostReason));
+        else if (err.reason !== undefined) resolve(SESSION_REFUSED);
+        else reject(new UnreachableError(`${this.host}: could not start a remote shell: ${err.message}`, this.host));
+      };
+      try {
+        live.client.exec(SHELL_BOOTSTRAP, onChannel);
+      } catch (err) {
+        live.lose((err as Error).message);
+        reject(this.lostError((err as Error).message));
       }
     });
   }
@@ -375,6 +454,11 @@ export class SshConnection implements Connection {
 function exitCodeForSignal(signal: string | undefined): number {
   const number = signal ? osConstants.signals[signal as keyof typeof osConstants.signals] : undefined;
   return number === undefined ? 255 : 128 + number;
+}
+
+function toBuffer(data: string | Buffer | undefined): Buffer {
+  if (data === undefined) return Buffer.alloc(0);
+  return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
 }
 
 async function usableAgentSocket(path: string): Promise<string | undefined> {

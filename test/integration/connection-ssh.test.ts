@@ -8,6 +8,8 @@ import { settingsFor, startSshd, writeKnownHosts, type TestSshd } from '../helpe
 
 let sshd: TestSshd;
 let conn: SshConnection;
+/** Prints the PID of the sshd process serving the connection: the parent of the command's shell. */
+const SESSION_PID = `awk '{print $4}' /proc/$PPID/stat`;
 
 test.before(async () => {
   sshd = await startSshd();
@@ -77,7 +79,8 @@ test('put with a failing validate leaves the old file untouched', async () => {
 test('20 commands at once share one connection (queued under MaxSessions 10)', async () => {
   const started = Date.now();
   const results = await Promise.all(
-    Array.from({ length: 20 }, (_, i) => conn.exec(`sleep 0.3; echo ${i}; echo $PPID`)),
+    // $PPID is the persistent shell; its parent is the connection's sshd session process.
+    Array.from({ length: 20 }, (_, i) => conn.exec(`sleep 0.3; echo ${i}; ${SESSION_PID}`)),
   );
   assert.equal(results.map((r) => r.stdout.split('\n')[0]), Array.from({ length: 20 }, (_, i) => String(i)));
   const sessionProcesses = new Set(results.map((r) => r.stdout.split('\n')[1]));
@@ -98,7 +101,7 @@ test('exec latency on loopback (reported)', async () => {
 test('a connection dropped mid-exec rejects the running commands; the next exec connects again', async () => {
   const running = conn.exec('sleep 30');
   // Killing the session's sshd process drops the TCP connection under every channel.
-  const killer = conn.exec('sleep 0.2; kill -9 $PPID');
+  const killer = conn.exec(`sleep 0.2; kill -9 $(${SESSION_PID})`);
   for (const pending of [running, killer]) {
     try {
       await pending;

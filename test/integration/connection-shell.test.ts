@@ -1,0 +1,109 @@
+/** The persistent remote shell behind SshConnection.exec, against a real sshd: framing, stdin, concurrency, failures. */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SshConnection } from '../../src/connection/ssh.js';
+import { UnreachableError } from '../../src/connection/types.js';
+import { settingsFor, startSshd, writeKnownHosts, type TestSshd } from '../helpers/sshd.js';
+
+let sshd: TestSshd;
+let conn: SshConnection;
+
+test.before(async () => {
+  sshd = await startSshd();
+  const knownHosts = await writeKnownHosts(join(sshd.dir, 'known_hosts'), [sshd.knownHostsLine]);
+  conn = new SshConnection(settingsFor(sshd, knownHosts));
+  await conn.connect();
+});
+
+test.after(async () => {
+  await conn.close();
+  await sshd.dispose();
+});
+
+test('consecutive commands run in the same persistent shell, each in its own sh', async () => {
+  const a = await conn.exec('echo $PPID $$');
+  const b = await conn.exec('echo $PPID $$');
+  const [shellA, ownA] = a.stdout.trim().split(' ');
+  const [shellB, ownB] = b.stdout.trim().split(' ');
+  assert.is(shellA, shellB, 'one shell served both');
+  assert.is.not(ownA, ownB, 'each command had its own process');
+});
+
+test('output that imitates the framing, or lacks a final newline, comes back as printed', async () => {
+  const fake = 'play-00000000000000000000000000000000 0';
+  const result = await conn.exec(`printf '%s\\n' '${fake}'; printf '%s' '${fake}' >&2; printf 'tail'`);
+  assert.equal(result, { rc: 0, stdout: `${fake}\ntail`, stderr: fake });
+});
+
+test('binary stdout comes back byte for byte (as the utf8 decoding of those bytes)', async () => {
+  const result = await conn.exec(`printf '\\000\\001\\377abc'`);
+  assert.is(result.stdout, Buffer.from([0, 1, 0xff, 0x61, 0x62, 0x63]).toString('utf8'));
+});
+
+test('huge output (8 MiB) arrives whole, and the next command is framed right after it', async () => {
+  const result = await conn.exec('head -c 8388608 /dev/zero | tr "\\0" x');
+  assert.is(result.stdout.length, 8 * 1024 * 1024);
+  assert.ok(/^x+$/.test(result.stdout));
+  assert.equal(await conn.exec('echo next'), { rc: 0, stdout: 'next\n', stderr: '' });
+});
+
+test('a command reading stdin gets exactly its payload; one reading nothing leaves the shell in step', async () => {
+  const payload = Buffer.concat([Buffer.from('line one\nno newline'), Buffer.from([0, 255, 10, 13])]);
+  const read = await conn.exec('cat', { stdin: payload });
+  assert.is(read.stdout, payload.toString('utf8'));
+  const hash = await conn.exec('sha256sum', { stdin: payload });
+  assert.is(hash.stdout.split(' ')[0], createHash('sha256').update(payload).digest('hex'));
+  // Reads one byte of a megabyte: the rest must not be taken for the next request.
+  const partial = await conn.exec('head -c 1', { stdin: Buffer.alloc(1024 * 1024, 'y') });
+  assert.is(partial.stdout, 'y');
+  assert.is((await conn.exec('echo still-in-step')).stdout, 'still-in-step\n');
+  // Without a payload, a command reading stdin sees end of file at once (not the shell's requests).
+  assert.equal(await conn.exec('cat; echo done'), { rc: 0, stdout: 'done\n', stderr: '' });
+});
+
+test('a command starting with a dash or spanning lines, exit codes and signals', async () => {
+  assert.is((await conn.exec('-x')).rc, 127);
+  const multi = await conn.exec("printf '%s\\n' one\nprintf '%s\\n' \"two  words\"\nexit 4");
+  assert.equal(multi, { rc: 4, stdout: 'one\ntwo  words\n', stderr: '' });
+  assert.is((await conn.exec('kill -KILL $$')).rc, 128 + 9);
+});
+
+test('concurrent commands get shells of their own and overlap', async () => {
+  const started = Date.now();
+  const results = await Promise.all(Array.from({ length: 6 }, (_, i) => conn.exec(`sleep 0.5; echo ${i}`)));
+  assert.equal(results.map((r) => r.stdout), ['0\n', '1\n', '2\n', '3\n', '4\n', '5\n']);
+  assert.ok(Date.now() - started < 6 * 500, 'they ran side by side');
+});
+
+test('become via sudo -n: root needs no sudo; another user goes through sudo', async () => {
+  const root = await conn.exec('id -u', { become: { user: 'root', method: 'sudo' } });
+  assert.equal(root, { rc: 0, stdout: '0\n', stderr: '' });
+  const hasSudo = (await conn.exec('command -v sudo')).rc === 0;
+  if (!hasSudo) return;
+  const nobody = await conn.exec('id -un', { become: { user: 'nobody', method: 'sudo' } });
+  assert.equal(nobody, { rc: 0, stdout: 'nobody\n', stderr: '' });
+});
+
+test('the shell killed under a running command rejects it with UnreachableError; the next command works', async () => {
+  try {
+    await conn.exec('kill -9 $PPID; sleep 5');
+    assert.unreachable('the command should have been rejected');
+  } catch (err) {
+    assert.instance(err, UnreachableError);
+    assert.match((err as Error).message, /the remote shell exited while running a command/);
+  }
+  assert.is((await conn.exec('echo fresh shell')).stdout, 'fresh shell\n');
+});
+
+test('env and cwd apply to one command only, not to the shell', async () => {
+  const first = await conn.exec('pwd; echo "$ONLY_HERE"', { cwd: '/tmp', env: { ONLY_HERE: 'yes' } });
+  assert.is(first.stdout, '/tmp\nyes\n');
+  const second = await conn.exec('cd /; pwd; echo "${ONLY_HERE:-unset}"');
+  const third = await conn.exec('pwd');
+  assert.is(second.stdout, '/\nunset\n');
+  assert.is.not(third.stdout, '/\n', "a command's cd does not move the shell");
+});
+
+test.run();
