@@ -37,7 +37,7 @@ const DISPLAY_CLASS_PREFIX = '0x03';
 const BRIDGE_CLASS_PREFIX = '0x0604';
 
 /**
- * A record per display-class function (0x03xxxx), with what decides whether it can be passed through:
+ * A record per display-class function (class 0x03, any subclass), with what decides whether it can be passed through:
  * VFIO takes whole IOMMU groups, so every other member must be a function of the same slot (bound to
  * vfio-pci with it) or a PCI bridge, which needs no binding.
  */

@@ -85,7 +85,7 @@ export interface Facts {
   iommu_enabled: boolean;
   /** `modinfo -k <default kernel> vfio_virqfd` succeeds; null when modinfo is missing. */
   vfio_virqfd_available: boolean | null;
-  /** Display-class PCI devices (class 0x03xxxx), NVIDIA or not. */
+  /** Display-class PCI devices (class 0x03, any subclass), NVIDIA or not. */
   gpus: GpuFact[];
 }
 

@@ -42,8 +42,8 @@ export function isDirectory(p: string): boolean {
   return existsSync(p) && statSync(p).isDirectory();
 }
 
-/** Attributes pushed down from play, role, block and import to every task below them. */
-export interface Inherited {
+/** The keywords a play, role, block or import passes down to every task below it. */
+export interface InheritableAttributes {
   when: string[];
   tags: string[];
   vars: Vars;
@@ -53,6 +53,10 @@ export interface Inherited {
   checkMode?: boolean;
   ignoreErrors?: boolean;
   noLog?: boolean;
+}
+
+/** What is in force at one place of the playbook: inherited attributes and where files are read from. */
+export interface Inherited extends InheritableAttributes {
   role?: RoleInstance;
   /** Directory of the file being read: relative includes start here. */
   baseDir: string;

@@ -3,7 +3,7 @@ import { PlayError, type SourcePos } from '../errors.js';
 import { findModule, moduleNames, validateModuleArgs } from '../modules/index.js';
 import type { ModuleDefinition } from '../modules/types.js';
 import { checkExpression, checkTemplate } from '../vars/index.js';
-import { isFile, type Inherited, type PlayScope } from './context.js';
+import { isFile, type Inherited, type InheritableAttributes, type PlayScope } from './context.js';
 import { parseKeyValue } from './kv.js';
 import {
   checkKeys,
@@ -40,11 +40,11 @@ const LOOP_KEYS = ['loop', 'with_items'];
 /** Ansible task keywords this runner does not implement, with what to do instead. */
 export const UNSUPPORTED_TASK_KEYS: Readonly<Record<string, string>> = {
   environment: "set variables in the command itself (shell: 'VAR=value command')",
-  until: 'retries are not implemented; use a wait_for task or a shell loop',
-  retries: 'retries are not implemented; use a wait_for task or a shell loop',
-  delay: 'retries are not implemented; use a wait_for task or a shell loop',
-  async: 'asynchronous tasks are not implemented',
-  poll: 'asynchronous tasks are not implemented',
+  until: 'retries are not supported; use a wait_for task or a shell loop',
+  retries: 'retries are not supported; use a wait_for task or a shell loop',
+  delay: 'retries are not supported; use a wait_for task or a shell loop',
+  async: 'asynchronous tasks are not supported',
+  poll: 'asynchronous tasks are not supported',
   connection: 'the connection comes from the inventory (ansible_connection)',
   local_action: "use 'delegate_to: localhost'",
   action: "name the module as the task's key (e.g. 'copy:')",
@@ -56,7 +56,7 @@ export const UNSUPPORTED_TASK_KEYS: Readonly<Record<string, string>> = {
   diff: 'use -D/--diff for the whole run',
   module_defaults: 'give the options on each task',
   collections: 'modules are built in; no collections are searched',
-  timeout: 'task timeouts are not implemented',
+  timeout: 'task timeouts are not supported',
   with_dict: "use 'loop' with a list",
   with_list: "use 'loop'",
   with_fileglob: "use 'loop' with a list",
@@ -113,17 +113,8 @@ function parseTaskEntry(node: YNode, scope: PlayScope, inherited: Inherited, sec
 }
 
 /** The keywords a node sets itself, before inheritance. */
-export interface OwnAttributes {
+export interface OwnAttributes extends InheritableAttributes {
   name?: string;
-  when: string[];
-  tags: string[];
-  vars: Vars;
-  become?: boolean;
-  becomeUser?: string;
-  becomeMethod?: string;
-  checkMode?: boolean;
-  ignoreErrors?: boolean;
-  noLog?: boolean;
 }
 
 /** Reads `vars:` (a mapping, or a list of mappings merged in order) and checks its templates. */
@@ -404,7 +395,7 @@ function readLoopControl(map: YMap): { loopVar: string; loopLabel?: string } {
   const control = expectMap(entry.value, "'loop_control'");
   checkKeys(control, ['loop_var', 'label'], "'loop_control'", {
     index_var: 'use a list of dicts carrying the index',
-    pause: 'pausing between items is not implemented',
+    pause: 'pausing between items is not supported',
     extended: "the 'ansible_loop' variable is not provided",
     extended_allitems: "the 'ansible_loop' variable is not provided",
   });
