@@ -15,9 +15,12 @@ import { InventoryData } from './inventory-data.js';
 import { loadVarsFor } from './vars-files.js';
 import { parseYamlInventory } from './yaml-source.js';
 
-/** Entries of an inventory directory that are not inventories (Ansible's INVENTORY_IGNORE_EXTS & co). */
+/**
+ * Entries of an inventory directory that are not inventories: Ansible's default INVENTORY_IGNORE_EXTS,
+ * which includes `.ini` (an INI file inside an inventory directory needs no extension, or `-i FILE`).
+ */
 const IGNORED_NAMES = new Set(['host_vars', 'group_vars', 'vars_plugins']);
-const IGNORED_SUFFIXES = ['.pyc', '.pyo', '.swp', '.bak', '~', '.rpm', '.md', '.txt', '.rst', '.orig', '.cfg', '.retry'];
+const IGNORED_SUFFIXES = ['.pyc', '.pyo', '.swp', '.bak', '~', '.rpm', '.md', '.txt', '.rst', '.orig', '.ini', '.cfg', '.retry'];
 const YAML_EXTENSIONS = new Set(['.yml', '.yaml', '.json']);
 
 export interface LoadInventoryOptions {
