@@ -83,7 +83,7 @@ function buildProgram(write: (text: string) => void): Command {
     .option('--skip-tags <tags>', 'only run plays and tasks whose tags do not match these values', collectTags, [])
     .option('-C, --check', "don't make any changes; instead, try to predict some of the changes that may occur")
     .option('-D, --diff', 'when changing (small) files and templates, show the differences in those files')
-    .option('-f, --forks <n>', `number of hosts worked on at once (default ${DEFAULT_FORKS})`, parseForks, DEFAULT_FORKS)
+    .option('-f, --forks <n>', 'number of hosts worked on at once', parseForks, DEFAULT_FORKS)
     .option('-e, --extra-vars <vars>', 'set additional variables as key=value, JSON/YAML, or @file (repeatable)', collect, [])
     .option('--start-at-task <name>', 'start the playbook at the task matching this name (glob allowed)')
     .option('--list-hosts', 'outputs a list of matching hosts; does not execute anything else')
