@@ -1,0 +1,340 @@
+/**
+ * `npm run bench`: play side by side with Ansible (pipelining, Mitogen) on its own lab.
+ * Prints one table per scenario (issue 6). Environment: BENCH_RUNS (default 3), BENCH_ANSIBLE=0 to
+ * leave Ansible out, BENCH_SCENARIOS (default "1,2,3,4").
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startLatencyProxies } from './latency-proxy.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PLAY = join(ROOT, 'dist/cli/main.js');
+const BENCH = join(ROOT, 'bench');
+const TRIVIAL = join(BENCH, 'ansible/trivial.yml');
+const GPU_VFIO = join(ROOT, 'playbooks/gpu-vfio.yml');
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? '1,2,3,4').split(','));
+const RTT_MS = 20;
+/**
+ * Round trips before the first task over the latency proxy: SSH version + KEXINIT exchange (1),
+ * ECDH key exchange and NEWKEYS (1), ssh-userauth service request (1), public key query and the
+ * signed request (2), session channel open (1) and its exec request for the persistent shell (1).
+ * The TCP handshake costs none here: the proxy accepts locally and delays data only.
+ */
+const CONNECTION_ROUND_TRIPS = 7;
+const MITOGEN_STRATEGY = '/usr/lib/python3/dist-packages/ansible_mitogen/plugins/strategy';
+
+type Runner = 'play' | 'ansible (pipelining)' | 'ansible (mitogen)';
+
+interface Sample {
+  wall: number;
+  cpu: number;
+  rssMb: number;
+}
+
+const work = mkdtempSync(join(tmpdir(), 'play-bench-'));
+let nextSubnet = 151;
+
+/** Runs `argv` under GNU time; returns wall, user+sys CPU of it and its children, and peak RSS. */
+function measureOnce(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Sample> {
+  const timeFile = join(work, 'time.txt');
+  const logFile = join(work, 'last-run.log');
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, '--', ...argv], {
+      cwd: BENCH,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // The runner's output goes to a file the bench reads only on failure: the bench never
+    // waits on a full pipe.
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('close', (code) => {
+      writeFileSync(logFile, output);
+      if (code !== 0) return reject(new Error(`${argv.join(' ')} exited ${code}:\n${output.slice(-2000)}`));
+      const [wall, user, sys, rssKb] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+      resolve({ wall: wall!, cpu: user! + sys!, rssMb: rssKb! / 1024 });
+    });
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function measure(argv: string[], env: NodeJS.ProcessEnv = {}, runs = RUNS): Promise<Sample> {
+  const samples: Sample[] = [];
+  for (let i = 0; i < runs; i++) samples.push(await measureOnce(argv, env));
+  return {
+    wall: median(samples.map((s) => s.wall)),
+    cpu: median(samples.map((s) => s.cpu)),
+    rssMb: median(samples.map((s) => s.rssMb)),
+  };
+}
+
+function commandFor(runner: Runner, playbook: string, inventory: string, forks: number): [string[], NodeJS.ProcessEnv] {
+  if (runner === 'play') return [[process.execPath, PLAY, playbook, '-i', inventory, '-f', String(forks)], {}];
+  const config = join(BENCH, 'ansible', runner === 'ansible (mitogen)' ? 'mitogen.cfg' : 'pipelining.cfg');
+  return [['ansible-playbook', playbook, '-i', inventory, '-f', String(forks)], { ANSIBLE_CONFIG: config }];
+}
+
+// ---- the lab ---------------------------------------------------------------------------------
+
+interface Lab {
+  dir: string;
+  nodes: { name: string; address: string; hostKey: string }[];
+}
+
+function playLab(...args: string[]): void {
+  const result = spawnSync(process.execPath, [PLAY, 'lab', ...args], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`play lab ${args.join(' ')}: ${result.stdout}${result.stderr}`);
+}
+
+const labs: Lab[] = [];
+
+function labUp(count: number, profiles = 'mixed'): Lab {
+  const dir = join(work, `lab-${nextSubnet}`);
+  playLab('up', String(count), '--profile', profiles, '--dir', dir, '--subnet', String(nextSubnet++));
+  const manifest = JSON.parse(readFileSync(join(dir, 'lab.json'), 'utf8')) as { nodes: { name: string; address: string }[] };
+  const keys = new Map(
+    readFileSync(join(dir, 'known_hosts'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => {
+        const [address, ...key] = line.split(' ');
+        return [address!, key.join(' ')] as const;
+      }),
+  );
+  const lab = { dir, nodes: manifest.nodes.map((n) => ({ ...n, hostKey: keys.get(n.address)! })) };
+  labs.push(lab);
+  return lab;
+}
+
+function labDown(lab: Lab): void {
+  playLab('down', '--dir', lab.dir);
+  labs.splice(labs.indexOf(lab), 1);
+}
+
+/** Variables both runners read: same key, same known_hosts, host key checking on. */
+function connectionVars(lab: Lab, knownHosts: string): string[] {
+  return [
+    'ansible_user=root',
+    `ansible_ssh_private_key_file=${join(lab.dir, 'id_ed25519')}`,
+    `ansible_ssh_known_hosts_file=${knownHosts}`,
+    `ansible_ssh_common_args='-o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes'`,
+    'ansible_python_interpreter=/usr/bin/python3',
+  ];
+}
+
+/**
+ * An inventory of the first `count` nodes in group `bench`; `addressOf` may send them through
+ * proxies (their known_hosts then names the proxy address with the node's key).
+ */
+function benchInventory(lab: Lab, count: number, name: string, addressOf = (a: string) => a): string {
+  const nodes = lab.nodes.slice(0, count);
+  const knownHosts = join(work, `${name}.known_hosts`);
+  writeFileSync(knownHosts, nodes.map((n) => `${addressOf(n.address)} ${n.hostKey}\n`).join(''));
+  const lines = ['[bench]', ...nodes.map((n) => `${n.name} ansible_host=${addressOf(n.address)}`), '', '[bench:vars]', ...connectionVars(lab, knownHosts), ''];
+  const path = join(work, `${name}.ini`);
+  writeFileSync(path, lines.join('\n'));
+  return path;
+}
+
+/** The lab's own inventory (its groups, for the roles), with the bench's connection variables. */
+function labInventory(lab: Lab): string {
+  const path = join(work, `lab-${lab.nodes[0]!.address}.ini`);
+  const text = readFileSync(join(lab.dir, 'inventory.ini'), 'utf8');
+  writeFileSync(path, `${text}\n[all:vars]\n${connectionVars(lab, join(lab.dir, 'known_hosts')).join('\n')}\n`);
+  return path;
+}
+
+// ---- output ----------------------------------------------------------------------------------
+
+function table(title: string, header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(`\n${title}\n`);
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const row of rows) console.log(line(row));
+}
+
+const s = (seconds: number) => `${seconds.toFixed(2)} s`;
+const mb = (value: number) => `${value.toFixed(0)} MB`;
+const ratio = (value: number) => `${value.toFixed(1)}×`;
+
+// ---- ansible ---------------------------------------------------------------------------------
+
+function ensureAnsible(): Runner[] {
+  if (process.env.BENCH_ANSIBLE === '0') return [];
+  const has = () => spawnSync('ansible-playbook', ['--version']).status === 0;
+  if (!has() || !existsSync(MITOGEN_STRATEGY)) {
+    console.log('installing ansible-core and ansible-mitogen with apt-get …');
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'ansible-core', 'ansible-mitogen'], {
+      stdio: 'ignore',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+  }
+  const runners: Runner[] = [];
+  if (has()) runners.push('ansible (pipelining)');
+  if (has() && existsSync(MITOGEN_STRATEGY)) runners.push('ansible (mitogen)');
+  if (runners.length < 2) console.log('ansible-playbook or the Mitogen strategy is missing: those columns are left out');
+  return runners;
+}
+
+// ---- scenarios -------------------------------------------------------------------------------
+
+async function trivialSideBySide(ansible: Runner[]): Promise<void> {
+  const lab = labUp(50);
+  const rows: string[][] = [];
+  try {
+    for (const hosts of [10, 50]) {
+      const inventory = benchInventory(lab, hosts, `s1-${hosts}`);
+      const results = new Map<Runner, Sample | Error>();
+      for (const runner of ['play', ...ansible] as Runner[]) {
+        const [argv, env] = commandFor(runner, TRIVIAL, inventory, hosts);
+        results.set(runner, await measure(argv, env).catch((err: Error) => err));
+      }
+      const play = results.get('play');
+      for (const [runner, result] of results) {
+        if (result instanceof Error) {
+          rows.push([String(hosts), runner, `failed: ${result.message.split('\n')[0]}`, '', '', '']);
+          continue;
+        }
+        const faster = play instanceof Error || runner === 'play' ? '' : ratio(result.wall / play!.wall);
+        rows.push([String(hosts), runner, s(result.wall), s(result.cpu), mb(result.rssMb), faster]);
+      }
+    }
+  } finally {
+    labDown(lab);
+  }
+  table(
+    `(1) 20 trivial 'command: true' tasks, forks = hosts, median of ${RUNS} runs (CPU and RSS: the runner and its children)`,
+    ['hosts', 'runner', 'wall', 'CPU', 'peak RSS', 'play is faster by'],
+    rows,
+  );
+}
+
+/** GPU node profiles the gpu-vfio role accepts: the run ends with exit code 0. */
+const GOOD_GPU_PROFILES = 'intel-gpu,amd-gpu,uefi,centos7';
+
+async function gpuVfio(ansible: Runner[]): Promise<void> {
+  if (!existsSync(GPU_VFIO)) {
+    console.log(`\n(2) skipped: ${GPU_VFIO} is not there`);
+    return;
+  }
+  const rows: string[][] = [];
+  const lab = labUp(10, GOOD_GPU_PROFILES);
+  try {
+    const [argv, env] = commandFor('play', GPU_VFIO, labInventory(lab), 10);
+    const first = await measure(argv, env, 1);
+    const second = await measure(argv, env);
+    rows.push(['play', s(first.wall), s(second.wall), s(second.cpu), mb(second.rssMb)]);
+  } catch (err) {
+    rows.push(['play', `failed: ${(err as Error).message.split('\n')[0]}`, '', '', '']);
+  } finally {
+    labDown(lab);
+  }
+  table(
+    `(2) playbooks/gpu-vfio.yml on 10 GPU nodes; first run once (it reboots them), second run (nothing to change) median of ${RUNS}`,
+    ['runner', 'first run', 'second run', 'CPU (2nd)', 'peak RSS (2nd)'],
+    rows,
+  );
+  // The role uses play's own modules (kernel_cmdline, …): Ansible cannot load it, so there is no
+  // side-by-side figure; say why, in Ansible's words.
+  if (ansible.length) {
+    const check = spawnSync('ansible-playbook', ['--syntax-check', GPU_VFIO, '-i', 'localhost,'], {
+      cwd: BENCH,
+      env: { ...process.env, ANSIBLE_CONFIG: join(BENCH, 'ansible/pipelining.cfg') },
+      encoding: 'utf8',
+    });
+    const why = `${check.stdout}${check.stderr}`.split('\n').find((l) => l.startsWith('ERROR!'));
+    console.log(why ? `\nAnsible cannot run this role: ${why}` : '\nAnsible accepts the role: compare by hand.');
+  }
+}
+
+async function withLatency(): Promise<void> {
+  const lab = labUp(50);
+  const proxyAddress = (address: string) => address.replace(/^127\.0\.(\d+)\./, (_, n: string) => `127.0.${Number(n) + 50}.`);
+  const proxies = await startLatencyProxies(
+    lab.nodes.map((n) => ({ listenAddress: proxyAddress(n.address), listenPort: 22, targetAddress: n.address, targetPort: 22 })),
+    RTT_MS,
+  );
+  const rows: string[][] = [];
+  try {
+    for (const hosts of [10, 50]) {
+      const inventory = benchInventory(lab, hosts, `s3-${hosts}`, proxyAddress);
+      const [argv] = commandFor('play', TRIVIAL, inventory, hosts);
+      const startOnly = await measure([process.execPath, PLAY, '--version']);
+      const result = await measure(argv);
+      const floor = ((CONNECTION_ROUND_TRIPS + 20) * RTT_MS) / 1000;
+      rows.push([String(hosts), s(result.wall), s(floor), ratio(result.wall / floor), ratio((result.wall - startOnly.wall) / floor)]);
+    }
+  } finally {
+    await proxies.close();
+    labDown(lab);
+  }
+  table(
+    `(3) as (1), play through a latency proxy adding ${RTT_MS} ms RTT per host; floor = (${CONNECTION_ROUND_TRIPS} connection round trips + 20 tasks) × RTT`,
+    ['hosts', 'wall', 'floor', 'wall / floor', '(wall − node start-up) / floor'],
+    rows,
+  );
+}
+
+async function scaling(): Promise<void> {
+  const counts = [10, 25, 50, 100];
+  const lab = labUp(100);
+  const rows: string[][] = [];
+  try {
+    const samples: Sample[] = [];
+    for (const hosts of counts) {
+      const [argv] = commandFor('play', TRIVIAL, benchInventory(lab, hosts, `s4-${hosts}`), hosts);
+      const result = await measure(argv);
+      samples.push(result);
+      const marginal = (key: 'wall' | 'rssMb', i: number) =>
+        i === 0 ? '' : ((samples[i]![key] - samples[i - 1]![key]) / (counts[i]! - counts[i - 1]!)).toFixed(key === 'wall' ? 4 : 2);
+      const i = samples.length - 1;
+      rows.push([
+        String(hosts),
+        s(result.wall),
+        `${((result.wall / hosts) * 1000).toFixed(1)} ms`,
+        marginal('wall', i) ? `${(Number(marginal('wall', i)) * 1000).toFixed(1)} ms` : '',
+        s(result.cpu),
+        mb(result.rssMb),
+        `${(result.rssMb / hosts).toFixed(2)} MB`,
+        marginal('rssMb', i) ? `${marginal('rssMb', i)} MB` : '',
+      ]);
+    }
+  } finally {
+    labDown(lab);
+  }
+  table(
+    `(4) play, 20 trivial tasks, forks = hosts, median of ${RUNS} runs`,
+    ['hosts', 'wall', 'wall / host', 'added wall / added host', 'CPU', 'peak RSS', 'RSS / host', 'added RSS / added host'],
+    rows,
+  );
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(PLAY)) throw new Error(`${PLAY} is missing: run npm run build first`);
+  if (!existsSync('/usr/bin/time')) spawnSync('apt-get', ['install', '-y', 'time'], { stdio: 'ignore' });
+  const ansible = SCENARIOS.has('1') || SCENARIOS.has('2') ? ensureAnsible() : [];
+  console.log(`play bench: ${spawnSync('nproc').stdout.toString().trim()} cores, node ${process.version}, runs ${RUNS}`);
+  if (SCENARIOS.has('1')) await trivialSideBySide(ansible);
+  if (SCENARIOS.has('2')) await gpuVfio(ansible);
+  if (SCENARIOS.has('3')) await withLatency();
+  if (SCENARIOS.has('4')) await scaling();
+}
+
+try {
+  await main();
+} finally {
+  for (const lab of [...labs]) labDown(lab);
+  rmSync(work, { recursive: true, force: true });
+}
