@@ -69,12 +69,13 @@ export class Inventory {
 
   /**
    * Host names matching an Ansible host pattern, in Ansible's order: terms in the order written,
-   * a group's own hosts before its children's. `limit` (as --limit) keeps only hosts it matches.
+   * a group's own hosts before its children's. `limit` (as --limit) keeps only hosts it matches;
+   * only the limit reads `@file` terms, as in Ansible (in a pattern `@x` is just a name).
    */
   select(pattern: string, limit?: string): string[] {
-    let hosts = this.evaluate(this.expandTerms(pattern));
+    let hosts = this.evaluate(splitHostPattern(pattern));
     if (limit !== undefined) {
-      const allowed = new Set(this.evaluate(this.expandTerms(limit)));
+      const allowed = new Set(this.evaluate(this.expandLimitTerms(limit)));
       hosts = hosts.filter((h) => allowed.has(h));
     }
     return hosts;
@@ -173,8 +174,8 @@ export class Inventory {
     return result;
   }
 
-  /** Splits a pattern into terms, replacing `@file` terms by the file's lines. */
-  private expandTerms(pattern: string): string[] {
+  /** Splits a --limit into terms, replacing `@file` terms by the file's lines. */
+  private expandLimitTerms(pattern: string): string[] {
     return splitHostPattern(pattern).flatMap((term) => (term.startsWith('@') ? this.readLimitFile(term.slice(1)) : [term]));
   }
 

@@ -8,7 +8,7 @@ import type { Stats } from 'node:fs';
 import * as path from 'node:path';
 import { OptionsError, PlayError } from '../errors.js';
 import type { Vars } from '../playbook/types.js';
-import { expandHostPattern, HostRangeError } from './host-address.js';
+import { parseAddress } from './host-address.js';
 import { parseIniInventory } from './ini-source.js';
 import { Inventory, LOCALHOST_NAMES } from './inventory.js';
 import { InventoryData } from './inventory-data.js';
@@ -51,15 +51,10 @@ export async function loadInventory(sources: string[], options: LoadInventoryOpt
 function addHostList(data: InventoryData, list: string): void {
   data.currentSource = undefined;
   for (const entry of list.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
-    let expanded: { hosts: string[]; port?: number };
-    try {
-      expanded = expandHostPattern(entry);
-    } catch (err) {
-      // Ansible keeps an entry it cannot expand as a literal host name.
-      if (!(err instanceof HostRangeError)) throw err;
-      expanded = { hosts: [entry] };
-    }
-    for (const host of expanded.hosts) if (!data.hosts.has(host)) data.addHost(host, 'ungrouped', expanded.port);
+    // Ansible's host_list plugin expands no ranges, and keeps an entry it cannot parse as a literal name.
+    const address = parseAddress(entry, false);
+    const host = address?.host ?? entry;
+    if (!data.hosts.has(host)) data.addHost(host, 'ungrouped', address?.port);
   }
 }
 
