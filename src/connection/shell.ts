@@ -32,12 +32,27 @@ export function buildCommandLine(
   if (options.cwd) inner = `cd ${shellQuote(options.cwd)} && ${inner}`;
   if (!needsSudo(options.become, connectedUser)) return { line: inner, stdinPrefix: '' };
   const { user, password } = options.become;
-  if (password === undefined) {
-    return { line: `sudo -n -H -u ${shellQuote(user)} -- /bin/sh -c ${shellQuote(inner)}`, stdinPrefix: '' };
-  }
-  // The password reaches sudo on stdin only: never in argv, where `ps` would show it.
-  return {
-    line: `sudo -S -p '' -H -u ${shellQuote(user)} -- /bin/sh -c ${shellQuote(inner)}`,
-    stdinPrefix: `${password}\n`,
-  };
+  const sudo = (flags: string): string => `sudo ${flags} -H -u ${shellQuote(user)} -- /bin/sh -c ${shellQuote(inner)}`;
+  if (password === undefined) return { line: sudo('-n'), stdinPrefix: '' };
+  return { line: sudoWithPasswordLine(user, sudo), stdinPrefix: `${password}\n` };
+}
+
+/**
+ * The password reaches sudo on stdin only, never in argv (where `ps` shows it), and only when sudo
+ * reads it: the first stdin line is taken by `read` into a shell variable. If sudo needs no password
+ * (NOPASSWD, or credentials it has cached), the command runs with the rest of stdin and the password
+ * is dropped; a password sudo did not ask for would otherwise become the start of the command's
+ * stdin (and of files written through it). Otherwise the password is checked on its own first, so
+ * that a wrong one fails with a clear message and cannot eat the command's stdin as more tries; then
+ * `-k` makes sudo ask again whatever it cached, and the command gets the password line and the rest.
+ */
+function sudoWithPasswordLine(user: string, sudo: (flags: string) => string): string {
+  const u = shellQuote(user);
+  return [
+    'IFS= read -r play_pw',
+    `if sudo -n -u ${u} -- true 2>/dev/null; then exec ${sudo('-n')}; fi`,
+    `play_err=$(printf '%s\\n' "$play_pw" | sudo -k -S -p '' -u ${u} -- true 2>&1) || ` +
+      `{ printf 'Incorrect sudo password (become %s): %s\\n' ${u} "$play_err" >&2; exit 1; }`,
+    `{ printf '%s\\n' "$play_pw"; exec cat; } | ${sudo("-k -S -p ''")}`,
+  ].join('\n');
 }

@@ -184,9 +184,11 @@ export class TaskRunner {
     const become = task.become ?? this.deps.playBecome ?? options.become;
     if (!become) return undefined;
     const password = vars.ansible_become_password ?? vars.ansible_become_pass;
+    // As in Ansible, become_user may be a template ("{{ app_user }}").
+    const user = task.becomeUser ?? this.deps.playBecomeUser ?? options.becomeUser ?? 'root';
     return {
       method: 'sudo',
-      user: task.becomeUser ?? this.deps.playBecomeUser ?? options.becomeUser ?? 'root',
+      user: String(templateValue(user, vars, task.pos)),
       ...(password !== undefined ? { password: String(password) } : {}),
     };
   }
