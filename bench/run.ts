@@ -332,9 +332,19 @@ async function main(): Promise<void> {
   if (SCENARIOS.has('4')) await scaling();
 }
 
+function cleanUp(): void {
+  for (const lab of [...labs]) labDown(lab);
+  rmSync(work, { recursive: true, force: true });
+}
+
+// Interrupted (^C): the labs' sshds must not outlive the bench.
+process.once('SIGINT', () => {
+  cleanUp();
+  process.exit(130);
+});
+
 try {
   await main();
 } finally {
-  for (const lab of [...labs]) labDown(lab);
-  rmSync(work, { recursive: true, force: true });
+  cleanUp();
 }
