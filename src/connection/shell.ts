@@ -37,6 +37,9 @@ export function buildCommandLine(
   return { line: sudoWithPasswordLine(user, sudo), stdinPrefix: `${password}\n` };
 }
 
+/** How a become command's stderr starts when sudo refused the password (Ansible's words). */
+export const SUDO_PASSWORD_REFUSED = 'Incorrect sudo password';
+
 /**
  * The password reaches sudo on stdin only, never in argv (where `ps` shows it), and only when sudo
  * reads it: the first stdin line is taken by `read` into a shell variable. If sudo needs no password
@@ -52,7 +55,7 @@ function sudoWithPasswordLine(user: string, sudo: (flags: string) => string): st
     'IFS= read -r play_pw',
     `if sudo -n -u ${u} -- true 2>/dev/null; then exec ${sudo('-n')}; fi`,
     `play_err=$(printf '%s\\n' "$play_pw" | sudo -k -S -p '' -u ${u} -- true 2>&1) || ` +
-      `{ printf 'Incorrect sudo password (become %s): %s\\n' ${u} "$play_err" >&2; exit 1; }`,
+      `{ printf '${SUDO_PASSWORD_REFUSED} (become %s): %s\\n' ${u} "$play_err" >&2; exit 1; }`,
     `{ printf '%s\\n' "$play_pw"; exec cat; } | ${sudo("-k -S -p ''")}`,
   ].join('\n');
 }

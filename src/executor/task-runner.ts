@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { BecomeSpec, Connection } from '../connection/types.js';
+import { SUDO_PASSWORD_REFUSED } from '../connection/shell.js';
 import { UnreachableError } from '../connection/types.js';
 import { PlayError } from '../errors.js';
 import { coerceArgs, findModule } from '../modules/index.js';
@@ -57,6 +58,13 @@ function maskSecrets(result: ModuleResult, secrets: string[]): ModuleResult {
   let text = JSON.stringify(result);
   for (const secret of secrets) text = text.split(JSON.stringify(secret).slice(1, -1)).join('********');
   return JSON.parse(text) as ModuleResult;
+}
+
+/** sudo refused the become password, so the command never ran: say that rather than 'non-zero return code'. */
+function nameRefusedBecome(result: ModuleResult): ModuleResult {
+  const stderr = typeof result.stderr === 'string' ? result.stderr : '';
+  if (result.failed !== true || !stderr.startsWith(SUDO_PASSWORD_REFUSED)) return result;
+  return { ...result, msg: stderr.split('\n')[0] };
 }
 
 function loopLabel(item: unknown, task: Task, vars: Vars): string {
@@ -141,7 +149,7 @@ export class TaskRunner {
     if (errors.length > 0) throw new PlayError(`${task.module}: ${errors.join('; ')}`, task.pos);
 
     const conn = await this.connectionFor(task, def, host, vars);
-    let result = await def.run(args, this.contextFor(task, host, vars, conn));
+    let result = nameRefusedBecome(await def.run(args, this.contextFor(task, host, vars, conn)));
     result = this.applyConditions(task, vars, result);
     result = maskSecrets(result, secretsOf(def, args));
 

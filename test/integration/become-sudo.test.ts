@@ -234,7 +234,7 @@ become('a wrong become password fails the task with a clear message, at once and
   assert.ok(Date.now() - started < 30_000, 'a wrong password must not make sudo wait');
   assert.is(result.code, 2, `${result.stdout}\n${result.stderr}`);
   assert.is(parseRecap(result.stdout)['pw-host'].failed, 1);
-  assert.match(result.stdout + result.stderr, /Incorrect sudo password/, `${result.stdout}\n${result.stderr}`);
+  assert.match(result.stdout, /"msg": "Incorrect sudo password \(become root\): /, `${result.stdout}\n${result.stderr}`);
   assert.not.ok((result.stdout + result.stderr).includes(wrong), 'the wrong password is printed');
 });
 
