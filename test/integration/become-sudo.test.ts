@@ -108,10 +108,12 @@ become.before(async () => {
 
 become.after(async () => {
   await setup?.sshd.dispose();
-  rmSync(SUDOERS_FILE, { force: true });
   for (const user of [NOPW_USER, PW_USER]) {
-    if (await userExists(user)) await runAsRoot('userdel', ['-r', user]).catch(() => runAsRoot('userdel', [user]));
+    if (!(await userExists(user))) continue;
+    await runAsRoot('runuser', ['-u', user, '--', 'sudo', '-K']).catch(() => undefined); // its sudo timestamps
+    await runAsRoot('userdel', ['-r', user]).catch(() => runAsRoot('userdel', [user]));
   }
+  rmSync(SUDOERS_FILE, { force: true });
   if (setup) rmSync(setup.dir, { recursive: true, force: true });
 });
 
