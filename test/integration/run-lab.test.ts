@@ -29,7 +29,7 @@ const bootIdOf = (node: string) => readFileSync(join(nodePaths(lab, node).run, '
 const run = suite('play against the lab');
 
 run.before(async () => {
-  await labDo('up', '2', '--profile', 'intel-gpu,centos7', '--subnet', '232');
+  await labDo('up', '2', '--profile', 'intel-gpu,centos7', '--subnet', '234');
   await labDo('inventory');
 });
 
