@@ -1,19 +1,12 @@
 import { shellQuote } from '../connection/shell.js';
 import { expandWords } from './expand.js';
 import { failOnError, failure } from './result.js';
-import { COMMAND_OPTIONS, runCommand } from './run-command.js';
+import { COMMAND_OPTIONS, runCommand, type CommandOptions } from './run-command.js';
 import { shlexSplit } from '../connection/shlex.js';
 import type { ModuleDefinition } from './types.js';
 
-type CommandArgs = {
-  cmd?: string;
+type CommandArgs = CommandOptions & {
   argv?: string[];
-  chdir?: string;
-  creates?: string;
-  removes?: string;
-  stdin?: string;
-  stdin_add_newline: boolean;
-  strip_empty_ends: boolean;
   expand_argument_vars: boolean;
 };
 

@@ -12,17 +12,22 @@ export const COMMAND_OPTIONS: ModuleSchema = {
   strip_empty_ends: { type: 'bool', default: true },
 };
 
-export interface CommandSpec {
-  /** The shell line actually executed; every user word in it already quoted. */
-  line: string;
-  /** What the result reports as `cmd` (argv list for command, the text for shell). */
-  cmd: string | string[];
+/** The values of COMMAND_OPTIONS once validated. */
+export type CommandOptions = {
+  cmd?: string;
   chdir?: string;
   creates?: string;
   removes?: string;
   stdin?: string;
   stdin_add_newline: boolean;
   strip_empty_ends: boolean;
+};
+
+export interface CommandSpec extends Omit<CommandOptions, 'cmd'> {
+  /** The shell line actually executed; every user word in it already quoted. */
+  line: string;
+  /** What the result reports as `cmd` (argv list for command, the text for shell). */
+  cmd: string | string[];
 }
 
 /**

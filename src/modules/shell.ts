@@ -1,17 +1,11 @@
 import { shellQuote } from '../connection/shell.js';
 import { failOnError } from './result.js';
-import { COMMAND_OPTIONS, runCommand } from './run-command.js';
+import { COMMAND_OPTIONS, runCommand, type CommandOptions } from './run-command.js';
 import type { ModuleDefinition } from './types.js';
 
-type ShellArgs = {
+type ShellArgs = CommandOptions & {
   cmd: string;
   executable?: string;
-  chdir?: string;
-  creates?: string;
-  removes?: string;
-  stdin?: string;
-  stdin_add_newline: boolean;
-  strip_empty_ends: boolean;
 };
 
 /** Runs the text through a shell (`/bin/sh -c` unless `executable`): pipes, redirections and variables work. */
