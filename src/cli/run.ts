@@ -1,12 +1,10 @@
 import { runPlaybooks } from '../executor/index.js';
 import { loadInventory, type Inventory } from '../inventory/index.js';
-import { labCommand } from '../lab/cli.js';
 import { loadPlaybook, playbookPath } from '../playbook/load.js';
 import type { Play, Playbook } from '../playbook/types.js';
 import { ConsoleReporter } from '../report/console.js';
 import { parsePlayArgs, type PlaybookRequest } from './args.js';
 import { describeError, sourceLineReader } from './error-display.js';
-import { inventoryCommand } from './inventory-command.js';
 import { formatListing } from './listing.js';
 
 export interface CliIO {
@@ -21,8 +19,9 @@ export interface CliIO {
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
   let verbosity = 0;
   try {
-    if (argv[0] === 'inventory') return await inventoryCommand(argv.slice(1), io.out);
-    if (argv[0] === 'lab') return await labCommand(argv.slice(1), io.out);
+    // Subcommands load on use: a playbook run does not pay for their modules at start-up.
+    if (argv[0] === 'inventory') return await (await import('./inventory-command.js')).inventoryCommand(argv.slice(1), io.out);
+    if (argv[0] === 'lab') return await (await import('../lab/cli.js')).labCommand(argv.slice(1), io.out);
     const parsed = parsePlayArgs(argv, io.cwd, io.out);
     if (parsed.kind === 'done') return parsed.exitCode;
     verbosity = parsed.request.options.verbosity;
