@@ -39,8 +39,20 @@ const SHELL_LOOP =
 /** The command a session channel runs to become a persistent shell. */
 export const SHELL_BOOTSTRAP = `exec /bin/sh -c ${shellQuote(SHELL_LOOP)}`;
 
+/** Random bytes drawn in batches: one `randomBytes` call per command cost more than the rest of the framing. */
+const BOUNDARY_BYTES = 16;
+const BOUNDARIES_PER_DRAW = 256;
+let randomPool = Buffer.alloc(0);
+let randomPoolOffset = 0;
+
 export function newBoundary(): string {
-  return `play-${randomBytes(16).toString('hex')}`;
+  if (randomPoolOffset === randomPool.length) {
+    randomPool = randomBytes(BOUNDARY_BYTES * BOUNDARIES_PER_DRAW);
+    randomPoolOffset = 0;
+  }
+  const bytes = randomPool.subarray(randomPoolOffset, randomPoolOffset + BOUNDARY_BYTES);
+  randomPoolOffset += BOUNDARY_BYTES;
+  return `play-${bytes.toString('hex')}`;
 }
 
 /** One request for the loop: header, command text, stdin bytes. */
@@ -79,7 +91,7 @@ export class FrameReader {
     const newline = rest.indexOf(0x0a);
     if (newline < 0) return false;
     this.done = {
-      body: Buffer.concat(this.chunks, this.length).subarray(0, this.boundaryAt),
+      body: this.joined(0).subarray(0, this.boundaryAt),
       trailer: rest.subarray(0, newline).toString('utf8'),
     };
     return true;
@@ -90,7 +102,12 @@ export class FrameReader {
     let start = this.length;
     let i = this.chunks.length;
     while (i > 0 && start > offset) start -= this.chunks[--i]!.length;
-    return Buffer.concat(this.chunks.slice(i)).subarray(offset - start);
+    return this.joined(i).subarray(offset - start);
+  }
+
+  /** The chunks from index `first` on as one buffer, copied only when there are several (most replies are one chunk). */
+  private joined(first: number): Buffer {
+    return first === this.chunks.length - 1 ? this.chunks[first]! : Buffer.concat(this.chunks.slice(first));
   }
 }
 

@@ -102,6 +102,7 @@ class LiveSession {
   readonly running = new Set<(reason: string) => void>();
   /** Persistent shells waiting for their next command (see remote-shell.ts). */
   private readonly idleShells: RemoteShell[] = [];
+  warming?: Promise<RemoteShell | typeof SESSION_REFUSED | undefined>;
   lostReason?: string;
 
   constructor(
@@ -124,6 +125,17 @@ class LiveSession {
       if (!shell.closed) return shell;
     }
     return undefined;
+  }
+
+  /**
+   * The shell opened with the connection, once it is ready (undefined if it could not open). Its
+   * channel open and exec request overlap the caller's work between connect() and the first command.
+   */
+  async takeWarmShell(): Promise<RemoteShell | undefined> {
+    const warming = this.warming;
+    this.warming = undefined;
+    const shell = await warming;
+    return shell instanceof RemoteShell && !shell.closed ? shell : undefined;
   }
 
   returnShell(shell: RemoteShell): void {
@@ -234,7 +246,9 @@ export class SshConnection implements Connection {
     const knownHostsFiles = (
       this.settings.knownHostsFiles ?? [join(home, '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts']
     ).map((file) => expandHome(file, home));
-    const knownHosts = await loadKnownHosts(knownHostsFiles);
+    const knownHosts = (
+      await Promise.all(knownHostsFiles.map((file) => memoByFile('known_hosts', file, () => loadKnownHosts([file]))))
+    ).flat();
     const agentSocket = await usableAgentSocket(this.settings.agentSocket ?? process.env.SSH_AUTH_SOCK ?? '');
     const chain: OpenHop[] = [];
     try {
@@ -267,6 +281,8 @@ export class SshConnection implements Connection {
       if (this.live === lost) this.live = undefined;
     });
     this.live = live;
+    // Failures are left to the first command, which opens a shell of its own then.
+    if (!this.shellUnsupported) live.warming = this.openShell(live).catch(() => undefined);
     return live;
   }
 
@@ -297,7 +313,7 @@ export class SshConnection implements Connection {
 
   /** Runs the command in an idle persistent shell of the session, opening one when all are busy. */
   private async runInShell(live: LiveSession, line: string, stdin: Buffer): Promise<ExecResult | typeof SESSION_REFUSED> {
-    const shell = live.takeIdleShell() ?? (await this.openShell(live));
+    const shell = live.takeIdleShell() ?? (await live.takeWarmShell()) ?? (await this.openShell(live));
     if (shell === SESSION_REFUSED) return SESSION_REFUSED;
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -475,31 +491,52 @@ interface LoadedKey {
   key: ParsedKey;
 }
 
+/**
+ * Local files every connection reads (private keys, known_hosts), parsed once per run and again only
+ * when they change (a recorded host key changes known_hosts): parsing them for each host cost ~3 ms
+ * per host, and known_hosts grows with the fleet, which made connecting quadratic in hosts.
+ */
+const parsedFiles = new Map<string, { stamp: string; value: Promise<unknown> }>();
+
+async function memoByFile<T>(kind: string, path: string, parse: () => Promise<T>): Promise<T> {
+  const stamp = await stat(path).then(
+    (s) => `${s.ino}:${s.size}:${s.mtimeMs}`,
+    () => 'absent',
+  );
+  const cacheKey = `${kind}:${path}`;
+  const cached = parsedFiles.get(cacheKey);
+  if (cached?.stamp === stamp) return cached.value as Promise<T>;
+  const value = parse();
+  parsedFiles.set(cacheKey, { stamp, value });
+  return value;
+}
+
+type KeyFileOutcome = { key: ParsedKey } | { problem: string } | { unreadable: string };
+
+async function readKeyFile(path: string): Promise<KeyFileOutcome> {
+  let data: Buffer;
+  try {
+    data = await readFile(path);
+  } catch (err) {
+    return { unreadable: (err as NodeJS.ErrnoException).code ?? (err as Error).message };
+  }
+  const parsed = utils.parseKey(data);
+  if (parsed instanceof Error) {
+    const encrypted = /passphrase|encrypted/i.test(parsed.message);
+    return { problem: encrypted ? 'protected by a passphrase: add it to ssh-agent' : parsed.message };
+  }
+  return parsed.isPrivateKey() ? { key: parsed } : { problem: 'not a private key' };
+}
+
 /** Reads and parses the hop's key files; those that cannot be used are explained in `problems`. */
 async function loadKeys(files: KeyFile[]): Promise<{ keys: LoadedKey[]; problems: string[] }> {
   const keys: LoadedKey[] = [];
   const problems: string[] = [];
   for (const file of files) {
-    let data: Buffer;
-    try {
-      data = await readFile(file.path);
-    } catch (err) {
-      if (!file.optional) problems.push(`${file.path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-      continue;
-    }
-    const parsed = utils.parseKey(data);
-    if (parsed instanceof Error) {
-      const encrypted = /passphrase|encrypted/i.test(parsed.message);
-      problems.push(
-        encrypted
-          ? `${file.path} (protected by a passphrase: add it to ssh-agent)`
-          : `${file.path} (${parsed.message})`,
-      );
-    } else if (!parsed.isPrivateKey()) {
-      problems.push(`${file.path} (not a private key)`);
-    } else {
-      keys.push({ path: file.path, key: parsed });
-    }
+    const outcome = await memoByFile('key', file.path, () => readKeyFile(file.path));
+    if ('key' in outcome) keys.push({ path: file.path, key: outcome.key });
+    else if ('problem' in outcome) problems.push(`${file.path} (${outcome.problem})`);
+    else if (!file.optional) problems.push(`${file.path} (${outcome.unreadable})`);
   }
   return { keys, problems };
 }

@@ -1,5 +1,6 @@
 /** The persistent remote shell behind SshConnection.exec, against a real sshd: framing, stdin, concurrency, failures. */
 import { createHash } from 'node:crypto';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -104,6 +105,45 @@ test('env and cwd apply to one command only, not to the shell', async () => {
   const third = await conn.exec('pwd');
   assert.is(second.stdout, '/\nunset\n');
   assert.is.not(third.stdout, '/\n', "a command's cd does not move the shell");
+});
+
+test('the first command runs in the shell opened by connect(), started before the command was sent', async () => {
+  const fresh = new SshConnection(settingsFor(sshd, join(sshd.dir, 'known_hosts')));
+  try {
+    await fresh.connect();
+    const idleMs = 600;
+    await new Promise((resolve) => setTimeout(resolve, idleMs));
+    // The age of this command's parent (the loop shell), from /proc: uptime minus its start time.
+    const result = await fresh.exec(
+      `read up _ </proc/uptime; start=$(sed 's/.*) //' /proc/$PPID/stat | cut -d' ' -f20); echo "$up $start $(getconf CLK_TCK)"`,
+    );
+    const [uptime, startTicks, ticksPerSecond] = result.stdout.trim().split(' ').map(Number);
+    const shellAgeMs = (uptime! - startTicks! / ticksPerSecond!) * 1000;
+    assert.ok(shellAgeMs >= idleMs - 100, `the shell was ${shellAgeMs.toFixed(0)} ms old: opened on demand, not by connect()`);
+  } finally {
+    await fresh.close();
+  }
+});
+
+test('a private key file replaced between connections is read again, not taken from the run\'s cache', async () => {
+  const keyPath = join(sshd.dir, 'replaceable_key');
+  await copyFile(sshd.clientKeyPath, keyPath);
+  const settings = settingsFor(sshd, join(sshd.dir, 'known_hosts'), { privateKeyFiles: [keyPath] });
+  const first = new SshConnection(settings);
+  await first.connect();
+  assert.is((await first.exec('echo in')).stdout, 'in\n');
+  await first.close();
+  await writeFile(keyPath, 'not a key any more\n');
+  const second = new SshConnection(settings);
+  try {
+    await second.connect();
+    assert.unreachable('connected with a key file that no longer holds a key');
+  } catch (err) {
+    assert.instance(err, UnreachableError);
+    assert.match((err as Error).message, `${keyPath} (`);
+  } finally {
+    await second.close();
+  }
 });
 
 test.run();
