@@ -15,49 +15,70 @@
  * The PCI, IOMMU, EFI and network-interface parts of sysfs are read from $SYS: the lab's simulated
  * tree when /var/lib/play-lab/sys exists, or PLAY_FACTS_SYS (tests), else /sys.
  * SSH_CONNECTION is looked up in the parent processes too, since sudo drops it from the environment.
+ *
+ * Gathering runs on every host at the start of most plays, so the script keeps its process count
+ * low: files are read by one awk (key assignments between the file operands), the commands' outputs
+ * reach that same awk through one pipe (each after a section line, \001KEY), every symlink is resolved
+ * by one readlink, and sysfs attribute files are read with the `read` builtin.
  */
+
+/** What the one awk does with each key's lines; every other key prints its lines as `key=line`. */
+const FACTS_AWK = `index($0, "\\001") == 1 { k = substr($0, 2); n = 0; next }
+{ n++ }
+k == "cpuinfo" && (!/^(processor|vendor_id|model name|physical id|siblings|core id|cpu cores|flags)[ \\t]*:/ || (/^flags/ && flags++)) { next }
+k == "meminfo" && !/^MemTotal:/ { next }
+k == "grub" && !/^GRUB_/ { next }
+k == "selinux_config" && !/^SELINUX=/ { next }
+k == "df" && n == 1 { next }
+k == "uname" { v = $0; sub(/^[^ ]* /, "", v); sub(/ [^ ]*$/, "", v); print "nodename=" $1; print "kernel_version=" v; print "architecture=" $NF; next }
+k == "units" { if (n <= 2) print (n == 1 ? "firewalld=" : "iptables=") $0; next }
+k == "lsmod" { if ($1 ~ /^(kvm|kvm_intel|kvm_amd|vfio|vfio_pci|vfio_iommu_type1|vfio_virqfd|nouveau|nvidia|openvswitch)$/) print "module=" $1; next }
+{ print k "=" $0 }`;
+
+// T is a literal TAB: $(printf '\\t') would cost a subshell. The lab's uname stub simulates -r alone,
+// so the kernel release is asked for apart from the name, version and machine.
 export const FACTS_SCRIPT = `LC_ALL=C; export LC_ALL
 PATH=$PATH:/usr/sbin:/sbin:/usr/bin:/bin
 SYS=/sys; [ -d /var/lib/play-lab/sys ] && SYS=/var/lib/play-lab/sys
 [ -n "\${PLAY_FACTS_SYS:-}" ] && SYS=$PLAY_FACTS_SYS
-T=$(printf '\\t')
-e() { sed "s/^/$1=/"; }
-f() { [ -r "$2" ] && e "$1" <"$2"; }
+T='\t'
+NL='
+'
 rd() { R=; read -r R <"$1"; } 2>/dev/null
-lk() { L=; [ -L "$1" ] && L=$(readlink "$1") && L=\${L##*/}; }
+lk() { L=; [ -L "$1" ] || return 0; L=\${LINKS%%"$NL"*}; LINKS=\${LINKS#*"$NL"}; L=\${L##*/}; }
 cnt() { N=0; for x; do [ -e "$x" ] || [ -L "$x" ] && N=$((N+1)); done; }
+s() { printf '\\001%s\\n' "$1"; }
 echo play_facts_begin=1
-uname -n | e nodename; uname -r | e kernel; uname -v | e kernel_version; uname -m | e architecture
-timeout 2 hostname -f 2>/dev/null | e fqdn
-f os_release /etc/os-release
-f release /etc/centos-release || f release /etc/redhat-release
-f cmdline /proc/cmdline
-f boot_id /proc/sys/kernel/random/boot_id
-awk '/^flags/ && n++ {next} /^(processor|vendor_id|model name|physical id|siblings|core id|cpu cores|flags)[ \\t]*:/' /proc/cpuinfo 2>/dev/null | e cpuinfo
-grep '^MemTotal:' /proc/meminfo 2>/dev/null | e meminfo
-df -PkT / /home 2>/dev/null | sed 1d | e df
+K=$(grubby --default-kernel 2>/dev/null); K=\${K%%"$NL"*}
+set --
+for n in "$SYS"/class/net/*; do [ -L "$n/master" ] && set -- "$@" "$n/master"; done
+for d in "$SYS"/bus/pci/devices/*; do for l in "$d/iommu_group" "$d/driver"; do [ -L "$l" ] && set -- "$@" "$l"; done; done
+LINKS=; [ $# -gt 0 ] && LINKS="$(readlink -- "$@" 2>/dev/null)$NL"
+set --
+for a in os_release=/etc/os-release release=/etc/centos-release release=/etc/redhat-release cmdline=/proc/cmdline \\
+  boot_id=/proc/sys/kernel/random/boot_id cpuinfo=/proc/cpuinfo meminfo=/proc/meminfo grub=/etc/default/grub \\
+  selinux_config=/etc/selinux/config selinuxfs_enforce=/sys/fs/selinux/enforce; do
+  [ -r "\${a#*=}" ] || continue
+  case $a in release=/etc/redhat-release) [ -r /etc/centos-release ] && continue ;; esac
+  set -- "$@" "k=\${a%%=*}" "\${a#*=}"
+done
+{ s kernel; uname -r; s uname; uname -n -v -m; s fqdn; timeout 2 hostname -f
+  s df; df -PkT / /home; s getenforce; getenforce; s units; systemctl is-active firewalld iptables
+  s ipv4; ip -o -4 addr show; s route; ip -4 route show default; s lsmod; lsmod || cat /proc/modules
+} 2>/dev/null | awk '${FACTS_AWK}' "$@" -
 [ -d "$SYS/firmware/efi" ] && echo boot_mode=uefi || echo boot_mode=bios
 for c in /boot/efi/EFI/*/grub.cfg; do [ -f "$c" ] && printf 'efi_grub_cfg=%s\\n' "$c"; done
-K=$(grubby --default-kernel 2>/dev/null | head -n 1)
 [ -n "$K" ] && printf 'default_kernel=%s\\n' "$K"
-grep '^GRUB_' /etc/default/grub 2>/dev/null | e grub
-grep '^SELINUX=' /etc/selinux/config 2>/dev/null | e selinux_config
-getenforce 2>/dev/null | e getenforce
-f selinuxfs_enforce /sys/fs/selinux/enforce
-for u in firewalld iptables; do systemctl is-active $u 2>/dev/null | head -n 1 | e $u; done
 for n in "$SYS"/class/net/*; do [ -e "$n" ] || continue
   rd "$n/address"; m=$R; rd "$n/operstate"; lk "$n/master"; p=0; [ -e "$n/device" ] && p=1
   printf 'nic=%s\\n' "\${n##*/}$T$m$T$R$T$p$T$L"
 done
-ip -o -4 addr show 2>/dev/null | e ipv4
-ip -4 route show default 2>/dev/null | e route
 S=\${SSH_CONNECTION:-}; p=$PPID; i=0
 while [ -z "$S" ] && [ $i -lt 6 ] && [ -r "/proc/$p/environ" ]; do
   S=$({ tr '\\0' '\\n' <"/proc/$p/environ"; } 2>/dev/null | sed -n 's/^SSH_CONNECTION=//p')
   p=$(sed -n 's/^PPid:[[:space:]]*//p' "/proc/$p/status"); i=$((i+1))
 done
 [ -n "$S" ] && printf 'ssh_connection=%s\\n' "$S"
-{ lsmod || cat /proc/modules; } 2>/dev/null | awk '$1 ~ /^(kvm|kvm_intel|kvm_amd|vfio|vfio_pci|vfio_iommu_type1|vfio_virqfd|nouveau|nvidia|openvswitch)$/ {print "module=" $1}'
 if command -v modinfo >/dev/null 2>&1; then
   V=\${K#*vmlinuz-}; [ -n "$V" ] || V=$(uname -r)
   modinfo -k "$V" vfio_virqfd >/dev/null 2>&1 && echo vfio_virqfd=1 || echo vfio_virqfd=0

@@ -227,6 +227,38 @@ test('fake sysfs: no IOMMU means no groups and no passthrough', async () => {
   assert.equal(facts.gpus[0].group_members, []);
 });
 
+/** A directory of shell-script stand-ins for the host's commands, put first on PATH. */
+function stubCommands(name: string, scripts: Record<string, string>): string {
+  const dir = join(scratch, name);
+  mkdirSync(dir, { recursive: true });
+  for (const [command, body] of Object.entries(scripts)) writeFileSync(join(dir, command), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  return dir;
+}
+
+test('commands sharing one pipe: each output lands under its own key', async () => {
+  const bin = stubCommands('stub-bin', {
+    // One call for both units, one line each, in the order asked.
+    systemctl: '[ "$*" = "is-active firewalld iptables" ] && printf "active\\ninactive\\n"',
+    lsmod: 'printf "Module Size Used by\\nkvm_intel 1 0\\nvfio_pci 1 0\\nigb 1 0\\nnouveau 1 0\\n"',
+    getenforce: 'echo Permissive',
+    grubby: '[ "$1" = --default-kernel ] && printf "/boot/vmlinuz-4.18.0-553.el8.x86_64\\n/boot/vmlinuz-old\\n"',
+    modinfo: '[ "$*" = "-k 4.18.0-553.el8.x86_64 vfio_virqfd" ]',
+    ip: 'case "$*" in "-o -4 addr show") echo "1: lo    inet 127.0.0.1/8 scope host lo" ;; "-4 route show default") echo "default via 10.0.0.1 dev eth0" ;; esac',
+  });
+  const result = await conn.exec(FACTS_SCRIPT, { env: { PATH: `${bin}:${process.env.PATH}`, PLAY_FACTS_SYS: withIommu } });
+  assert.is(result.rc, 0, result.stderr);
+  const facts = parseFacts(result.stdout);
+  assert.is(facts.firewalld_state, 'active');
+  assert.is(facts.iptables_state, 'inactive');
+  assert.equal(facts.loaded_modules, ['kvm_intel', 'vfio_pci', 'nouveau']);
+  assert.is(facts.selinux.mode, 'permissive');
+  assert.is(facts.default_kernel, '/boot/vmlinuz-4.18.0-553.el8.x86_64');
+  assert.is(facts.default_kernel_version, '4.18.0-553.el8.x86_64');
+  assert.is(facts.vfio_virqfd_available, true);
+  assert.equal(facts.default_route, { gateway: '10.0.0.1', interface: 'eth0' });
+  assert.ok(facts.mounts.every((m) => m.mount !== 'Mounted on'), "df's header is not a mount");
+});
+
 function moduleContext(): ModuleContext {
   const unused = (): never => {
     throw new Error('setup does not use this');
