@@ -246,9 +246,9 @@ export class SshConnection implements Connection {
     const knownHostsFiles = (
       this.settings.knownHostsFiles ?? [join(home, '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts']
     ).map((file) => expandHome(file, home));
-    const knownHosts = (
-      await Promise.all(knownHostsFiles.map((file) => memoByFile('known_hosts', file, () => loadKnownHosts([file]))))
-    ).flat();
+    const knownHosts = await Promise.all(
+      knownHostsFiles.map((file) => memoByFile('known_hosts', file, async () => new KnownHostsIndex(await loadKnownHosts([file])))),
+    );
     const agentSocket = await usableAgentSocket(this.settings.agentSocket ?? process.env.SSH_AUTH_SOCK ?? '');
     const chain: OpenHop[] = [];
     try {
@@ -511,6 +511,36 @@ async function memoByFile<T>(kind: string, path: string, parse: () => Promise<T>
   return value;
 }
 
+/**
+ * A known_hosts file's entries, those naming plain hosts indexed by name (lowercased, as ssh compares
+ * them), so that a connection examines its own lines and the wildcard or hashed ones only.
+ */
+class KnownHostsIndex {
+  private readonly byName = new Map<string, number[]>();
+  private readonly alwaysExamined: number[] = [];
+
+  constructor(private readonly entries: KnownHostEntry[]) {
+    entries.forEach((entry, position) => {
+      const hosts = entry.hosts;
+      if (hosts.kind === 'hashed' || hosts.patterns.some((pattern) => /[*?!]/.test(pattern))) {
+        this.alwaysExamined.push(position);
+        return;
+      }
+      for (const name of new Set(hosts.patterns.map((pattern) => pattern.toLowerCase()))) {
+        const positions = this.byName.get(name);
+        if (positions) positions.push(position);
+        else this.byName.set(name, [position]);
+      }
+    });
+  }
+
+  /** The entries that may match `name`, in file order (the first match decides, as in the whole file). */
+  candidatesFor(name: string): KnownHostEntry[] {
+    const named = this.byName.get(name.toLowerCase()) ?? [];
+    return [...named, ...this.alwaysExamined].sort((a, b) => a - b).map((position) => this.entries[position]!);
+  }
+}
+
 type KeyFileOutcome = { key: ParsedKey } | { problem: string } | { unreadable: string };
 
 async function readKeyFile(path: string): Promise<KeyFileOutcome> {
@@ -581,7 +611,8 @@ interface HopContext {
   /** The ProxyCommand carrying this hop, if any. */
   proxy?: ProxyProcess;
   timeoutMs: number;
-  knownHosts: KnownHostEntry[];
+  /** One per known_hosts file, in the order they are consulted. */
+  knownHosts: KnownHostsIndex[];
   knownHostsFiles: string[];
   acceptNew: boolean;
   agentSocket: string | undefined;
@@ -602,6 +633,7 @@ async function connectHop(hop: Hop, ctx: HopContext): Promise<OpenHop> {
     );
   }
   const knownName = knownHostName(hop.address, hop.port);
+  const knownEntries = ctx.knownHosts.flatMap((index) => index.candidatesFor(knownName));
   const tried: string[] = [];
   let serverAllows: string[] | undefined;
   let hostKeyRefusal: HostKeyError | undefined;
@@ -650,7 +682,7 @@ async function connectHop(hop: Hop, ctx: HopContext): Promise<OpenHop> {
       resolve({ client, lastError: () => errorAfterReady, isClosed: () => closed });
     });
 
-    const preferredTypes = knownKeyTypes(ctx.knownHosts, knownName);
+    const preferredTypes = knownKeyTypes(knownEntries, knownName);
     const config: ConnectConfig = {
       host: hop.address,
       port: hop.port,
@@ -661,7 +693,7 @@ async function connectHop(hop: Hop, ctx: HopContext): Promise<OpenHop> {
       ...(ctx.sock ? { sock: ctx.sock } : {}),
       ...(preferredTypes.length ? { algorithms: { serverHostKey: preferHostKeyTypes(preferredTypes) } } : {}),
       hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
-        verifyHostKey(key, knownName, hop, ctx).then(
+        verifyHostKey(key, knownName, knownEntries, ctx).then(
           () => verify(true),
           (err: HostKeyError) => {
             hostKeyRefusal = err;
@@ -693,12 +725,12 @@ function preferHostKeyTypes(knownTypes: string[]): ServerHostKeyAlgorithm[] {
 }
 
 /** Resolves if the key may be trusted (recording it when new and allowed); rejects with the reason otherwise. */
-async function verifyHostKey(key: Buffer, knownName: string, hop: Hop, ctx: HopContext): Promise<void> {
+async function verifyHostKey(key: Buffer, knownName: string, knownEntries: KnownHostEntry[], ctx: HopContext): Promise<void> {
   const host = ctx.inventoryHost;
   const type = blobKeyType(key);
   const print = fingerprint(key);
   const where = ctx.describe;
-  const verdict = checkHostKey(ctx.knownHosts, knownName, key);
+  const verdict = checkHostKey(knownEntries, knownName, key);
   switch (verdict.status) {
     case 'known':
       return;

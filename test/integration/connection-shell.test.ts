@@ -146,4 +146,32 @@ test('a private key file replaced between connections is read again, not taken f
   }
 });
 
+test('known_hosts: a wildcard line among hundreds of other hosts\' lines is found; a changed key there is still refused', async () => {
+  const [, keyType, keyBase64] = sshd.knownHostsLine.split(' ');
+  const others = Array.from({ length: 300 }, (_, i) => `10.9.${i >> 8}.${i & 255} ${keyType} ${keyBase64}`);
+  const wildcard = `[127.0.0.*]:${sshd.port} ${keyType} ${keyBase64}`;
+  const trusting = await writeKnownHosts(join(sshd.dir, 'known_hosts_many'), [...others, wildcard]);
+  const viaWildcard = new SshConnection(settingsFor(sshd, trusting));
+  try {
+    await viaWildcard.connect();
+    assert.is((await viaWildcard.exec('echo ok')).stdout, 'ok\n');
+  } finally {
+    await viaWildcard.close();
+  }
+  const otherKey = Buffer.from(keyBase64!, 'base64');
+  otherKey[otherKey.length - 1]! ^= 1;
+  const changedLine = `[${sshd.address}]:${sshd.port} ${keyType} ${otherKey.toString('base64')}`;
+  const refusing = await writeKnownHosts(join(sshd.dir, 'known_hosts_changed'), [...others, changedLine]);
+  const changed = new SshConnection(settingsFor(sshd, refusing));
+  try {
+    await changed.connect();
+    assert.unreachable('connected although known_hosts records another key');
+  } catch (err) {
+    assert.match((err as Error).message, `REMOTE HOST IDENTIFICATION HAS CHANGED`);
+    assert.match((err as Error).message, `${refusing}:301`);
+  } finally {
+    await changed.close();
+  }
+});
+
 test.run();
