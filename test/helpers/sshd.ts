@@ -4,7 +4,7 @@ import { createConnection as tcpConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { SshSettings } from '../../src/connection/ssh.js';
+import { SshConnection, type SshSettings } from '../../src/connection/ssh.js';
 
 const run = promisify(execFile);
 
@@ -216,4 +216,13 @@ function accepts(address: string, port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/** A fresh sshd and one connected SshConnection to it, trusted through the sshd's own known_hosts file. */
+export async function openTestConnection(): Promise<{ sshd: TestSshd; conn: SshConnection }> {
+  const sshd = await startSshd();
+  const knownHosts = await writeKnownHosts(join(sshd.dir, 'known_hosts'), [sshd.knownHostsLine]);
+  const conn = new SshConnection(settingsFor(sshd, knownHosts));
+  await conn.connect();
+  return { sshd, conn };
 }

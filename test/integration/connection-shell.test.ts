@@ -6,16 +6,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SshConnection } from '../../src/connection/ssh.js';
 import { UnreachableError } from '../../src/connection/types.js';
-import { settingsFor, startSshd, writeKnownHosts, type TestSshd } from '../helpers/sshd.js';
+import { openTestConnection, settingsFor, writeKnownHosts, type TestSshd } from '../helpers/sshd.js';
 
 let sshd: TestSshd;
 let conn: SshConnection;
 
 test.before(async () => {
-  sshd = await startSshd();
-  const knownHosts = await writeKnownHosts(join(sshd.dir, 'known_hosts'), [sshd.knownHostsLine]);
-  conn = new SshConnection(settingsFor(sshd, knownHosts));
-  await conn.connect();
+  ({ sshd, conn } = await openTestConnection());
 });
 
 test.after(async () => {

@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SshConnection } from '../../src/connection/ssh.js';
 import { UnreachableError } from '../../src/connection/types.js';
-import { settingsFor, startSshd, writeKnownHosts, type TestSshd } from '../helpers/sshd.js';
+import { openTestConnection, settingsFor, startSshd, writeKnownHosts, type TestSshd } from '../helpers/sshd.js';
 
 let sshd: TestSshd;
 let conn: SshConnection;
@@ -12,10 +12,7 @@ let conn: SshConnection;
 const SESSION_PID = `awk '{print $4}' /proc/$PPID/stat`;
 
 test.before(async () => {
-  sshd = await startSshd();
-  const knownHosts = await writeKnownHosts(join(sshd.dir, 'known_hosts'), [sshd.knownHostsLine]);
-  conn = new SshConnection(settingsFor(sshd, knownHosts));
-  await conn.connect();
+  ({ sshd, conn } = await openTestConnection());
 });
 
 test.after(async () => {

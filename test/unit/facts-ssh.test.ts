@@ -1,19 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SshConnection } from '../../src/connection/ssh.js';
+import type { SshConnection } from '../../src/connection/ssh.js';
 import { gatherFacts } from '../../src/facts/gather.js';
-import { settingsFor, startSshd, writeKnownHosts, type TestSshd } from '../helpers/sshd.js';
+import { openTestConnection, type TestSshd } from '../helpers/sshd.js';
 
 let sshd: TestSshd;
 let conn: SshConnection;
 
 test.before(async () => {
-  sshd = await startSshd();
-  const knownHosts = await writeKnownHosts(join(sshd.dir, 'known_hosts'), [sshd.knownHostsLine]);
-  conn = new SshConnection(settingsFor(sshd, knownHosts));
-  await conn.connect();
+  ({ sshd, conn } = await openTestConnection());
 });
 
 test.after(async () => {
