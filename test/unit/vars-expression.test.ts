@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { playErrorFrom } from '../helpers/files.js';
 import { PlayError, type SourcePos } from '../../src/errors.js';
 import { checkExpression, evaluate, evaluateCondition } from '../../src/vars/index.js';
 
@@ -30,15 +31,7 @@ const vars = {
 const ev = (expr: string) => evaluate(expr, vars, TASK);
 const cond = (expr: string) => evaluateCondition(expr, vars, TASK);
 
-function failure(fn: () => unknown): PlayError {
-  try {
-    fn();
-  } catch (error) {
-    assert.instance(error, PlayError);
-    return error as PlayError;
-  }
-  throw new Error('expected a PlayError');
-}
+const failure = playErrorFrom;
 
 test('and, or, not with Python precedence and short-circuit', () => {
   assert.is(cond('a == 1 and b == 2'), true);

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { PlayError, type SourcePos } from '../../src/errors.js';
+import { playErrorFrom } from '../helpers/files.js';
+import type { SourcePos } from '../../src/errors.js';
 import { checkTemplate, hasTemplate, renderTemplate, templateValue } from '../../src/vars/index.js';
 
 const FILE: SourcePos = { file: 'templates/vfio.conf.hbs', line: 1, col: 1 };
@@ -21,15 +22,7 @@ const vars = {
   markup: '<a href="x">&</a>',
 };
 
-function failure(fn: () => unknown): PlayError {
-  try {
-    fn();
-  } catch (error) {
-    assert.instance(error, PlayError);
-    return error as PlayError;
-  }
-  throw new Error('expected a PlayError');
-}
+const failure = playErrorFrom;
 
 test('renders variables, lists joined, nothing HTML-escaped', () => {
   assert.is(renderTemplate('options vfio-pci ids={{join gpu_ids ","}}\n', vars, FILE), 'options vfio-pci ids=10de:1eb8,10de:10f8\n');
