@@ -6,33 +6,40 @@ import type { ExecResult } from './types.js';
 /** The loop's first line: a server that runs something else for our command never says it. */
 const SHELL_READY = 'play-shell-ready';
 
+/** Runs the request's command text `$c` in the current (sub)shell, with none of the loop's state. */
+const RUN_COMMAND = 'set --; unset h b n m l nl r; eval "unset c; $c"';
+
 /**
  * The persistent remote shell: one session channel runs this loop, and every command of the run is
  * one request on its stdin and one framed reply on its stdout and stderr. A command then costs one
- * round trip and two fork+execs on the host (`sh -c`), instead of a channel open, an exec request
- * and a fresh login shell per command.
+ * round trip and one fork on the host (a subshell), instead of a channel open, an exec request and a
+ * fresh login shell per command.
  *
  * A request is a header line `BOUNDARY LINES BYTES`, LINES lines of shell text (the command line),
  * then BYTES bytes for the command's stdin. The header and the command are read with `read -r`,
  * which takes one byte at a time and so never reads past its line; the stdin bytes are read by
- * `head -c`, which reads no more than asked. The command runs in its own `/bin/sh -c` (its `$$`,
- * `exit` and traps are its own), with stdin from /dev/null or from exactly its BYTES, drained after
- * it exits so that unread bytes cannot be taken for the next request. Then the loop writes
+ * `head -c`, which reads no more than asked. The command is `eval`ed in a subshell: its process,
+ * variables, working directory, `exit`, traps and options are its own, without the exec of a new
+ * `sh` (which cost more than the rest of a trivial command on the host); the loop's variables are
+ * unset there first and the positional parameters emptied. `$$` and `$PPID` are the loop's, as in
+ * any subshell; shell text from users runs in its own `sh -c` anyway (the shell module's, sudo's).
+ * Its stdin is /dev/null or exactly its BYTES, drained after it exits so that unread bytes cannot
+ * be taken for the next request. Then the loop writes
  * `BOUNDARY RC` on stdout and `BOUNDARY` on stderr. The boundary is random per command and lives only
  * in the loop's memory, so a command cannot print it by accident or design.
  *
  * The loop starts by printing SHELL_READY, so that a server which does not run the loop (a
  * ForceCommand, an appliance answering every exec its own way) is told apart from a loop that died:
- * the caller then falls back to one channel per command. The loop is one line (any login shell can run it through `exec /bin/sh -c '…'`), and the command
- * text starts with a space, so a command starting with `-` is not taken for an option of sh.
+ * the caller then falls back to one channel per command. The loop is one line, so any login shell
+ * can run it through `exec /bin/sh -c '…'`.
  */
 const SHELL_LOOP =
   `printf '%s\\n' ${SHELL_READY}; ` +
   `nl=$(printf '\\nx'); nl=\${nl%x}; ` +
-  `while IFS= read -r h; do set -f; set -- $h; set +f; b=$1; n=$2; m=$3; c=' '; ` +
+  `while IFS= read -r h; do set -f; set -- $h; set +f; b=$1; n=$2; m=$3; c=; ` +
   `while [ "$n" -gt 0 ]; do IFS= read -r l; c=$c$l$nl; n=$((n - 1)); done; ` +
-  `if [ "$m" -eq 0 ]; then /bin/sh -c "$c" </dev/null; r=$?; ` +
-  `else head -c "$m" | { /bin/sh -c "$c"; r=$?; cat >/dev/null; exit $r; }; r=$?; fi; ` +
+  `if [ "$m" -eq 0 ]; then ( ${RUN_COMMAND} ) </dev/null; r=$?; ` +
+  `else head -c "$m" | { ( ${RUN_COMMAND} ); r=$?; cat >/dev/null; exit $r; }; r=$?; fi; ` +
   `printf '%s %d\\n' "$b" "$r"; printf '%s\\n' "$b" >&2; ` +
   'done';
 

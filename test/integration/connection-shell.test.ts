@@ -20,13 +20,27 @@ test.after(async () => {
   await sshd.dispose();
 });
 
-test('consecutive commands run in the same persistent shell, each in its own sh', async () => {
-  const a = await conn.exec('echo $PPID $$');
-  const b = await conn.exec('echo $PPID $$');
-  const [shellA, ownA] = a.stdout.trim().split(' ');
+test('consecutive commands run in the same persistent shell, each in a process of its own', async () => {
+  // /proc/self/stat read by the builtin `read`: the command's own pid and its parent's.
+  const pids = 'read -r pid _ _ ppid _ </proc/self/stat; echo "$ppid $pid $$"';
+  const a = await conn.exec(pids);
+  const b = await conn.exec(pids);
+  const [shellA, ownA, dollarA] = a.stdout.trim().split(' ');
   const [shellB, ownB] = b.stdout.trim().split(' ');
   assert.is(shellA, shellB, 'one shell served both');
+  assert.is(dollarA, shellA, '$$ is the persistent shell, as in any subshell');
   assert.is.not(ownA, ownB, 'each command had its own process');
+  assert.is.not(ownA, shellA);
+});
+
+test("a command's variables, positional parameters, options and traps stay its own; the loop's are not visible", async () => {
+  const first = await conn.exec('echo "[$#][${h-}${b-}${n-}${m-}${l-}${c-}${r-}]"; x=1; set -e; set -- a b; trap "echo bye" EXIT');
+  assert.equal(first, { rc: 0, stdout: '[0][]\nbye\n', stderr: '' });
+  assert.equal(await conn.exec('echo "[${x-unset}][$#]"; false; echo "not stopped by set -e"'), {
+    rc: 0,
+    stdout: '[unset][0]\nnot stopped by set -e\n',
+    stderr: '',
+  });
 });
 
 test('output that imitates the framing, or lacks a final newline, comes back as printed', async () => {
@@ -65,7 +79,9 @@ test('a command starting with a dash or spanning lines, exit codes and signals',
   assert.is((await conn.exec('-x')).rc, 127);
   const multi = await conn.exec("printf '%s\\n' one\nprintf '%s\\n' \"two  words\"\nexit 4");
   assert.equal(multi, { rc: 4, stdout: 'one\ntwo  words\n', stderr: '' });
-  assert.is((await conn.exec('kill -KILL $$')).rc, 128 + 9);
+  assert.is((await conn.exec("sh -c 'kill -KILL $$'")).rc, 128 + 9);
+  assert.is((await conn.exec('if then')).rc, 2, 'a syntax error fails the command, not the shell');
+  assert.is((await conn.exec('echo after')).stdout, 'after\n');
 });
 
 test('concurrent commands get shells of their own and overlap', async () => {
@@ -86,7 +102,7 @@ test('become via sudo -n: root needs no sudo; another user goes through sudo', a
 
 test('the shell killed under a running command rejects it with UnreachableError; the next command works', async () => {
   try {
-    await conn.exec('kill -9 $PPID; sleep 5');
+    await conn.exec('kill -9 $$; sleep 5');
     assert.unreachable('the command should have been rejected');
   } catch (err) {
     assert.instance(err, UnreachableError);
@@ -110,9 +126,9 @@ test('the first command runs in the shell opened by connect(), started before th
     await fresh.connect();
     const idleMs = 600;
     await new Promise((resolve) => setTimeout(resolve, idleMs));
-    // The age of this command's parent (the loop shell), from /proc: uptime minus its start time.
+    // The age of the loop shell ($$ in the command's subshell), from /proc: uptime minus its start time.
     const result = await fresh.exec(
-      `read up _ </proc/uptime; start=$(sed 's/.*) //' /proc/$PPID/stat | cut -d' ' -f20); echo "$up $start $(getconf CLK_TCK)"`,
+      `read up _ </proc/uptime; start=$(sed 's/.*) //' /proc/$$/stat | cut -d' ' -f20); echo "$up $start $(getconf CLK_TCK)"`,
     );
     const [uptime, startTicks, ticksPerSecond] = result.stdout.trim().split(' ').map(Number);
     const shellAgeMs = (uptime! - startTicks! / ticksPerSecond!) * 1000;

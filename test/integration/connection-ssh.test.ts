@@ -8,8 +8,11 @@ import { openTestConnection, settingsFor, startSshd, writeKnownHosts, type TestS
 
 let sshd: TestSshd;
 let conn: SshConnection;
-/** Prints the PID of the sshd process serving the connection: the parent of the command's shell. */
-const SESSION_PID = `awk '{print $4}' /proc/$PPID/stat`;
+/**
+ * Prints the PID of the sshd process serving the connection: the parent of the persistent shell,
+ * which is `$PPID` in the command's subshell.
+ */
+const SESSION_PID = 'echo $PPID';
 
 test.before(async () => {
   ({ sshd, conn } = await openTestConnection());
@@ -26,7 +29,7 @@ test('exec returns rc, stdout and stderr apart', async () => {
 });
 
 test('a command killed by a signal ends with 128 + the signal number', async () => {
-  const result = await conn.exec('kill -TERM $$');
+  const result = await conn.exec("sh -c 'kill -TERM $$'");
   assert.is(result.rc, 128 + 15);
 });
 
@@ -76,7 +79,6 @@ test('put with a failing validate leaves the old file untouched', async () => {
 test('20 commands at once share one connection (queued under MaxSessions 10)', async () => {
   const started = Date.now();
   const results = await Promise.all(
-    // $PPID is the persistent shell; its parent is the connection's sshd session process.
     Array.from({ length: 20 }, (_, i) => conn.exec(`sleep 0.3; echo ${i}; ${SESSION_PID}`)),
   );
   assert.equal(results.map((r) => r.stdout.split('\n')[0]), Array.from({ length: 20 }, (_, i) => String(i)));
