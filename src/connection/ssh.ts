@@ -24,6 +24,7 @@ import {
 } from './known-hosts.js';
 import { putViaExec } from './put.js';
 import { NoShellError, RemoteShell, SHELL_BOOTSTRAP, ShellClosedError } from './remote-shell.js';
+import { signPublicKeyRequestsAtOnce } from './signed-pubkey-auth.js';
 import { buildCommandLine } from './shell.js';
 import { expandHome, loadSshConfig, planHops, type Hop, type KeyFile } from './ssh-config.js';
 import {
@@ -713,6 +714,7 @@ async function connectHop(hop: Hop, ctx: HopContext): Promise<OpenHop> {
       },
     };
     client.connect(config);
+    signPublicKeyRequestsAtOnce(client);
     // Small packets (one per command) must not wait for Nagle's algorithm: it costs ~40 ms per exec.
     client.setNoDelay(true);
   });
