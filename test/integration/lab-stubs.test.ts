@@ -1,7 +1,8 @@
 /**
  * The stub commands over real SSH on a two-node lab (CentOS 7 on UEFI, Stream 8 with BLS): grub
  * editing and which config the firmware reads, SELinux across a reboot, services, firewall, packages,
- * OVS and ip. Needs root, sshd and iproute2.
+ * OVS and ip, module binding, and the exact listings (lsmod, lspci, grubby, uname, ip route, yum)
+ * the stubs print. Needs root, sshd and iproute2.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -129,6 +130,49 @@ Stubs('OVS needs its package and service; ip shows the node address and follows 
   const missing = ssh(STREAM, 'ip link show dev eth9');
   assert.is(missing.rc, 1);
   assert.match(missing.stderr, /Cannot find device "eth9"/);
+});
+
+Stubs('lsmod sizes and users; modprobe vfio-pci claims a free device listed by vendor:device:subsystem', () => {
+  const bootModules = 'Module                  Size  Used by\nkvm                   186089  0\nkvm_intel             350381  0\n'
+    + 'igb                   308239  1\n';
+  assert.is(ok(UEFI, 'lsmod'), `${bootModules}nouveau               222161  1\n`);
+  // Free the GPU by hand (as `echo ADDR > .../driver/unbind` would), then vfio-pci claims it by its ids.
+  ok(UEFI, "echo 'options vfio_pci ids=8086:ffff,10de:1eb8:10de:12a2 disable_vga=1' > /etc/modprobe.d/vfio.conf"
+    + " && sed -i '/^0000:3b:00.0 /d' /var/lib/play-lab/run/drivers && modprobe vfio-pci");
+  assert.is(ok(UEFI, 'lspci -nnk -s 3b:00.0'), '3b:00.0 3D controller [0302]: NVIDIA Corporation TU104GL [Tesla T4] [10de:1eb8] (rev a1)\n'
+    + '\tSubsystem: NVIDIA Corporation Device 12a2\n\tKernel driver in use: vfio-pci\n\tKernel modules: nouveau\n');
+  assert.match(ok(UEFI, 'lspci -v -s 0000:3b:00'), /\n\tIOMMU group: 30\n\tKernel driver in use: vfio-pci\n\tKernel modules: nouveau\n\n$/);
+  assert.is(ok(UEFI, 'readlink /var/lib/play-lab/sys/bus/pci/devices/0000:3b:00.0/driver'), '../../../../bus/pci/drivers/vfio-pci\n');
+  assert.is(ok(UEFI, 'lsmod'), `${bootModules}nouveau               222161  0\nvfio                  568450  0\n`
+    + 'vfio_iommu_type1      541111  0\nvfio_pci              289854  1\n');
+  const busy = ssh(UEFI, 'modprobe -r vfio-pci');
+  assert.is(busy.rc, 1);
+  assert.is(busy.stderr, 'modprobe: FATAL: Module vfio_pci is in use.\n');
+});
+
+Stubs('grubby lists the saved BLS entry first, then the others newest version first', () => {
+  ok(STREAM, 'K=4.18.0-553.el8.x86_64; for v in 4.18.0-600.el8.x86_64 4.18.0-1000.el8.x86_64; do cp /boot/vmlinuz-$K /boot/vmlinuz-$v;'
+    + ' for f in /boot/loader/entries/*-$K.conf; do sed "s/$K/$v/g" "$f" > "${f%-$K.conf}-$v.conf"; done; done');
+  assert.is(ok(STREAM, 'grubby --default-kernel'), '/boot/vmlinuz-4.18.0-553.el8.x86_64\n');
+  assert.is(ok(STREAM, 'grubby --info=ALL | grep -E "^(index|kernel)="'), 'index=0\nkernel="/boot/vmlinuz-4.18.0-553.el8.x86_64"\n'
+    + 'index=1\nkernel="/boot/vmlinuz-4.18.0-1000.el8.x86_64"\nindex=2\nkernel="/boot/vmlinuz-4.18.0-600.el8.x86_64"\n');
+  assert.is(ok(STREAM, 'grubby --set-default=/boot/vmlinuz-4.18.0-1000.el8.x86_64; grubby --default-kernel'),
+    'The default is /boot/vmlinuz-4.18.0-1000.el8.x86_64\n/boot/vmlinuz-4.18.0-1000.el8.x86_64\n');
+});
+
+Stubs('uname -a, ip route, yum/rpm listings, offline firewall zone and the dracut image print exactly', () => {
+  assert.match(ok(STREAM, 'uname -a'), /^Linux node2 4\.18\.0-553\.el8\.x86_64 #1 SMP \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d UTC 19(69|70) x86_64 x86_64 x86_64 GNU\/Linux\n$/);
+  assert.is(ok(STREAM, 'ip route'), `default via 127.0.${SUBNET}.254 dev eth0 proto static metric 100\n127.0.${SUBNET}.0/24 dev br0 proto kernel scope link src 127.0.${SUBNET}.2\n`);
+  assert.is(ok(STREAM, 'yum list installed openvswitch2.13'), 'Installed Packages\n'
+    + `${'openvswitch2.13.x86_64'.padEnd(40)} ${'1.0-1.el8'.padEnd(30)} @anaconda\n`);
+  assert.is(ok(STREAM, 'rpm -q kernel openvswitch2.13'), '4.18.0-553.el8.x86_64\nopenvswitch2.13-1.0-1.el8.x86_64\n');
+  assert.is(ok(STREAM, 'firewall-offline-cmd --list-all'),
+    'public (active)\n  target: default\n  interfaces: eth0\n  services: ssh dhcpv6-client\n  ports: 10000-30000/tcp\n');
+  // A dracut.conf.d file without a final newline is snapshotted with one; drivers are named once, with _.
+  ok(STREAM, `printf 'add_drivers+=" vfio-pci vfio_pci "' > /etc/dracut.conf.d/vfio.conf && dracut -f`);
+  const image = ok(STREAM, 'cat /boot/initramfs-4.18.0-553.el8.x86_64.img');
+  assert.match(image, /^#play-lab-initramfs 1\nkernel=4\.18\.0-553\.el8\.x86_64\ndrivers=vfio_pci\nforce_drivers=\n/);
+  assert.match(image, /\n>>> \/etc\/dracut\.conf\.d\/vfio\.conf\nadd_drivers\+=" vfio-pci vfio_pci "\n(>>> |$)/);
 });
 
 Stubs.run();
