@@ -44,6 +44,22 @@ has_line() {
   while IFS= read -r line || [ -n "$line" ]; do [ "$line" = "$2" ] && return 0; done < "$1"
   return 1
 }
+has_line_starting() { # FILE PREFIX: a line of FILE starts with PREFIX
+  local line
+  while IFS= read -r line || [ -n "$line" ]; do [[ $line == "$2"* ]] && return 0; done < "$1"
+  return 1
+}
+# read_all VAR FILE: VAR = the file's bytes, as cat would print them (the lab's files hold no NUL).
+read_all() { IFS= read -r -d '' "$1" < "$2"; return 0; }
+# print_sorted ARRAY: its items one a line, in sort's order; sort runs only for two items or more.
+print_sorted() {
+  local -n _items=$1
+  local _text
+  [ ${#_items[@]} -gt 0 ] || return 0
+  if [ ${#_items[@]} = 1 ]; then printf '%s\n' "${_items[0]}"; return 0; fi
+  printf -v _text '%s\n' "${_items[@]}"
+  sort <<<"${_text%$'\n'}"
+}
 add_line() { has_line "$1" "$2" || printf '%s\n' "$2" >> "$1"; }
 # filter_lines FILE REJECT: rewrite FILE without the lines the function REJECT accepts, through a
 # temporary file and a rename, so a concurrent reader sees the old or the new list, never half of one.
