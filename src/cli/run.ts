@@ -7,21 +7,30 @@ import { parsePlayArgs, type PlaybookRequest } from './args.js';
 import { describeError, sourceLineReader } from './error-display.js';
 import { formatListing } from './listing.js';
 
+/**
+ * The subcommands that load on use, so that a playbook run does not pay for their modules at
+ * start-up. The caller imports them: the bundled program never runs `import()` itself.
+ */
+export interface Subcommands {
+  inventory: () => Promise<typeof import('./inventory-command.js')>;
+  lab: () => Promise<typeof import('../lab/cli.js')>;
+}
+
 export interface CliIO {
   out: (text: string) => void;
   err: (text: string) => void;
   cwd: string;
   /** Colour the run output (a terminal only). */
   color: boolean;
+  subcommands: Subcommands;
 }
 
 /** The whole `play` command: subcommands, playbook runs and listings. Returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
   let verbosity = 0;
   try {
-    // Subcommands load on use: a playbook run does not pay for their modules at start-up.
-    if (argv[0] === 'inventory') return await (await import('./inventory-command.js')).inventoryCommand(argv.slice(1), io.out);
-    if (argv[0] === 'lab') return await (await import('../lab/cli.js')).labCommand(argv.slice(1), io.out);
+    if (argv[0] === 'inventory') return await (await io.subcommands.inventory()).inventoryCommand(argv.slice(1), io.out);
+    if (argv[0] === 'lab') return await (await io.subcommands.lab()).labCommand(argv.slice(1), io.out);
     const parsed = parsePlayArgs(argv, io.cwd, io.out);
     if (parsed.kind === 'done') return parsed.exitCode;
     verbosity = parsed.request.options.verbosity;

@@ -79,11 +79,14 @@ test('each role playbook runs that role alone', () => {
   }
 });
 
-test('a GPU node reboots once: the last "reboot host" is gpu-vfio\'s, after grub and initramfs', () => {
+test('a GPU node reboots once: the last "reboot host" is gpu-vfio\'s, after grub and initramfs; facts are gathered after it', () => {
   const handlers = loaded.get('site')!.plays[2]!.handlers.map((h) => `${h.role?.name}:${h.name}`);
   assert.equal(handlers.filter((h) => !h.startsWith('firewall:')), [
     'selinux:reboot host', 'gpu-vfio:regenerate grub config', 'gpu-vfio:rebuild initramfs', 'gpu-vfio:reboot host',
+    'gpu-vfio:gather facts after the reboot',
   ]);
+  const gather = loaded.get('site')!.plays[2]!.handlers.find((h) => h.name === 'gather facts after the reboot')!;
+  assert.equal(gather.listen, ['reboot host']);
   const names = handlers.map((h) => h.split(':')[1]);
   assert.ok(names.lastIndexOf('reboot host') > names.indexOf('rebuild initramfs'));
   assert.ok(names.indexOf('rebuild initramfs') > names.indexOf('regenerate grub config'));
