@@ -9,7 +9,8 @@ const NUMERIC_RANGE = String.raw`\[(?:[0-9]+:[0-9]+)(?::[0-9]+)?\]`;
 const ALNUM_RANGE = String.raw`\[(?:[a-z]:[a-z]|[0-9]+:[0-9]+)(?::[0-9]+)?\]`;
 const IPV6_PART = `(?:[0-9a-f]{1,4}|${NUMERIC_RANGE})`;
 const IPV4_PART = `(?:[01]?[0-9]{1,2}|2[0-4][0-9]|25[0-5]|${NUMERIC_RANGE})`;
-const LABEL = `(?:[\\p{L}\\p{N}_]|${ALNUM_RANGE})(?:[\\p{L}\\p{N}_-]|${ALNUM_RANGE})*(?<![_-])`;
+/** A host name label: letters, digits, `_` and `-` (not last); `characters` is that class's content. */
+const label = (characters: string) => `(?:[${characters}_]|${ALNUM_RANGE})(?:[${characters}_-]|${ALNUM_RANGE})*(?<![_-])`;
 
 const BRACKETED_HOSTPORT = /^\[(.+)\]:([0-9]+)$/;
 const HOSTPORT = /^((?:[^:[\]]|\[[^\]]*\])*):([0-9]+)$/;
@@ -34,7 +35,17 @@ const IPV6 = new RegExp(
     ')$',
   'i',
 );
-const HOSTNAME = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`, 'iu');
+const hostName = (characters: string, flags: string) =>
+  new RegExp(`^${label(characters)}(?:\\.${label(characters)})*$`, flags);
+const ASCII_HOSTNAME = hostName('a-z0-9', 'i');
+/** Unicode letters and digits as Ansible allows; compiling it costs milliseconds, so ASCII names skip it. */
+let unicodeHostName: RegExp | undefined;
+function isHostName(text: string): boolean {
+  if (ASCII_HOSTNAME.test(text)) return true;
+  if (!/[^\x00-\x7f]/.test(text)) return false;
+  unicodeHostName ??= hostName('\\p{L}\\p{N}', 'iu');
+  return unicodeHostName.test(text);
+}
 
 export interface HostAddress {
   host: string;
@@ -55,7 +66,7 @@ export function parseAddress(address: string, allowRanges: boolean): HostAddress
       port = Number(m[2]);
     }
   }
-  if (!IPV4.test(rest) && !IPV6.test(rest) && !HOSTNAME.test(rest)) return undefined;
+  if (!IPV4.test(rest) && !IPV6.test(rest) && !isHostName(rest)) return undefined;
   if (!allowRanges && rest.includes('[')) return undefined;
   return { host: rest, port };
 }

@@ -54,6 +54,10 @@ test('parse_address splits ports and accepts names, IPv4, IPv6 and ranges', () =
   assert.is(parseAddress('node[01:03]', false), undefined);
   assert.is(parseAddress('web:db', true), undefined);
   assert.is(parseAddress('-bad', true), undefined);
+  // Letters and digits beyond ASCII, as Python's \w in Ansible's pattern.
+  assert.equal(parseAddress('nöde1.läb', false), { host: 'nöde1.läb', port: undefined });
+  assert.is(parseAddress('grüße-', false), undefined);
+  assert.is(parseAddress('bad_', false), undefined);
 });
 
 test('host ranges expand numerically (zero-padded, stepped), alphabetically and nested', () => {
