@@ -175,4 +175,19 @@ Stubs('uname -a, ip route, yum/rpm listings, offline firewall zone and the dracu
   assert.match(image, /\n>>> \/etc\/dracut\.conf\.d\/vfio\.conf\nadd_drivers\+=" vfio-pci vfio_pci "\n(>>> |$)/);
 });
 
+Stubs('grubby on EL7: a menu entry without an initrd keeps its own arguments and root', () => {
+  ok(UEFI, 'cp /boot/vmlinuz-3.10.0-1160.el7.x86_64 /boot/vmlinuz-3.10.0-1200.el7.x86_64 && grub2-mkconfig -o /boot/efi/EFI/centos/grub.cfg 2>/dev/null');
+  const args = 'ro crashkernel=auto rd.lvm.lv=centos/root rd.lvm.lv=centos/swap rhgb quiet intel_iommu=on';
+  const info = ok(UEFI, 'grubby --info=ALL');
+  assert.match(info, /^index=0\nkernel="\/boot\/vmlinuz-3\.10\.0-1160\.el7\.x86_64"\n/);
+  assert.match(info, `\nindex=1\nkernel="/boot/vmlinuz-3.10.0-1200.el7.x86_64"\nargs="${args}"\nroot="/dev/mapper/centos-root"\n`);
+  assert.match(info, /\ntitle="CentOS Linux \(3\.10\.0-1200\.el7\.x86_64\) 7 \(Core\)"\n$/);
+  ok(UEFI, 'grubby --update-kernel=/boot/vmlinuz-3.10.0-1200.el7.x86_64 --args=iommu=pt');
+  assert.is(ok(UEFI, 'grep linuxefi /boot/efi/EFI/centos/grub.cfg'),
+    `\tlinuxefi /vmlinuz-3.10.0-1200.el7.x86_64 root=/dev/mapper/centos-root ${args} iommu=pt\n`
+    + `\tlinuxefi /vmlinuz-3.10.0-1160.el7.x86_64 root=/dev/mapper/centos-root ${args}\n`);
+  assert.is(ok(UEFI, 'grubby --set-default=/boot/vmlinuz-3.10.0-1200.el7.x86_64 && grep ^saved_entry= /boot/efi/EFI/centos/grubenv'),
+    'The default is /boot/vmlinuz-3.10.0-1200.el7.x86_64\nsaved_entry=CentOS Linux (3.10.0-1200.el7.x86_64) 7 (Core)\n');
+});
+
 Stubs.run();
