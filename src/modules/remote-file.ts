@@ -62,7 +62,8 @@ function probeScript(path: string, options: ProbeOptions): string {
   );
   const algorithm = options.checksum ?? 'sha1';
   if (algorithm !== 'none') {
-    lines.push(`if [ "$t" = file ] && [ -r "$p" ]; then echo "checksum=$(${algorithm}sum < "$p" | cut -d' ' -f1)"; fi`);
+    // `HASH  -` from the tool itself: no subshell and no cut on the host; the parser keeps the hash.
+    lines.push(`if [ "$t" = file ] && [ -r "$p" ]; then printf 'checksum='; ${algorithm}sum < "$p" || echo; fi`);
   }
   const limit = options.contentLimit ?? 0;
   if (limit > 0) {
@@ -98,7 +99,7 @@ function parseProbe(path: string, options: ProbeOptions, stdout: string): Remote
   state.group = fields.get('group');
   state.size = num('size');
   state.mtime = num('mtime');
-  state.checksum = fields.get('checksum') || undefined;
+  state.checksum = fields.get('checksum')?.split(' ')[0] || undefined;
   state.linkTarget = fields.get('target');
   state.linkSource = fields.get('source');
   if (markAt >= 0) state.content = Buffer.from(stdout.slice(markAt + CONTENT_MARK.length + 1), 'base64');
