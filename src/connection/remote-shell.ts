@@ -16,7 +16,8 @@ const RUN_COMMAND = 'set --; unset h b n m l nl r; eval "unset c; $c"';
  * fresh login shell per command.
  *
  * A request is a header line `BOUNDARY LINES BYTES`, LINES lines of shell text (the command line),
- * then BYTES bytes for the command's stdin. The header and the command are read with `read -r`,
+ * then BYTES bytes for the command's stdin (small text stdin is a here-document inside the text
+ * instead, with BYTES 0: see `encodeRequest`). The header and the command are read with `read -r`,
  * which takes one byte at a time and so never reads past its line; the stdin bytes are read by
  * `head -c`, which reads no more than asked. The command is `eval`ed in a subshell: its process,
  * variables, working directory, `exit`, traps and options are its own, without the exec of a new
@@ -62,11 +63,41 @@ export function newBoundary(): string {
   return `play-${bytes.toString('hex')}`;
 }
 
-/** One request for the loop: header, command text, stdin bytes. */
+/**
+ * Stdin up to this size, in lines of text, travels as a here-document in the command text instead
+ * (see `encodeRequest`). The loop reads command text one byte per read, so beyond ~1 KiB that costs
+ * more than the `head` and `cat` it saves.
+ */
+const HEREDOC_STDIN_MAX = 1024;
+
+/** Whether `stdin` can be a here-document ending in `delimiter`: text lines, none of them the delimiter. */
+function fitsHereDocument(stdin: Buffer, delimiter: string): boolean {
+  if (stdin.length === 0 || stdin.length > HEREDOC_STDIN_MAX || stdin[stdin.length - 1] !== 0x0a || stdin.includes(0)) {
+    return false;
+  }
+  return !`\n${stdin.toString('latin1')}`.includes(`\n${delimiter}\n`);
+}
+
+/**
+ * One request for the loop: header, command text, stdin bytes. Small text stdin (the usual
+ * `stdin:` of a command task) goes inside the command text as a quoted here-document of the whole
+ * command line, `{ LINE\n} <<'BOUNDARY'`: the shell then gives it to the command with no `head`
+ * and no `cat` started on the host. The bytes stay as they are (quoted delimiter: no expansion).
+ */
 export function encodeRequest(boundary: string, line: string, stdin: Buffer): Buffer {
-  const lines = line.split('\n');
-  const header = `${boundary} ${lines.length} ${stdin.length}\n`;
-  return Buffer.concat([Buffer.from(`${header}${lines.join('\n')}\n`, 'utf8'), stdin]);
+  if (fitsHereDocument(stdin, boundary)) {
+    const text = Buffer.concat([Buffer.from(`{ ${line}\n} <<'${boundary}'\n`, 'utf8'), stdin, Buffer.from(boundary, 'utf8')]);
+    return Buffer.concat([Buffer.from(`${boundary} ${countLines(text)} 0\n`, 'utf8'), text, Buffer.from('\n')]);
+  }
+  const text = Buffer.from(line, 'utf8');
+  return Buffer.concat([Buffer.from(`${boundary} ${countLines(text)} ${stdin.length}\n`, 'utf8'), text, Buffer.from('\n'), stdin]);
+}
+
+/** The lines of `text` once a final newline is added. */
+function countLines(text: Buffer): number {
+  let lines = 1;
+  for (let at = text.indexOf(0x0a); at >= 0; at = text.indexOf(0x0a, at + 1)) lines++;
+  return lines;
 }
 
 /**

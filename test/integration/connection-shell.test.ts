@@ -75,6 +75,16 @@ test('a command reading stdin gets exactly its payload; one reading nothing leav
   assert.equal(await conn.exec('cat; echo done'), { rc: 0, stdout: 'done\n', stderr: '' });
 });
 
+test('small text stdin (a here-document on the host) reaches the whole command line byte for byte', async () => {
+  const text = "plain\n  spaces and \\backslashes\\  \n$(touch /tmp/play-never) `x` 'q' \"d\"\nEOF\n\r\n\u00e9\n";
+  assert.equal(await conn.exec('cat', { stdin: text }), { rc: 0, stdout: text, stderr: '' });
+  // The whole line reads it, not only its last command; the rest of the shell stays in step.
+  assert.equal(await conn.exec('read -r first; cat | wc -l; exit 3', { stdin: 'a\nb\nc\n' }), { rc: 3, stdout: '2\n', stderr: '' });
+  assert.equal(await conn.exec('head -n 1', { stdin: 'one\ntwo\n' }), { rc: 0, stdout: 'one\n', stderr: '' });
+  assert.equal(await conn.exec('cat <<X\ninner\nX\ncat', { stdin: 'outer\n' }), { rc: 0, stdout: 'inner\nouter\n', stderr: '' });
+  assert.is((await conn.exec('test -e /tmp/play-never && echo ran || echo not run')).stdout, 'not run\n');
+});
+
 test('a command starting with a dash or spanning lines, exit codes and signals', async () => {
   assert.is((await conn.exec('-x')).rc, 127);
   const multi = await conn.exec("printf '%s\\n' one\nprintf '%s\\n' \"two  words\"\nexit 4");

@@ -45,6 +45,24 @@ test('a request: header with line count and stdin size, the command lines, then 
   assert.is(request.subarray(0, -3).toString(), `${B} 2 3\nprintf 'a\nb'\n`);
 });
 
+test('small text stdin travels as a quoted here-document of the whole command line', () => {
+  const request = encodeRequest(B, 'a && b', Buffer.from('one\n$(two)\n'));
+  assert.is(request.toString(), `${B} 5 0\n{ a && b\n} <<'${B}'\none\n$(two)\n${B}\n`);
+});
+
+test('stdin that is binary, unterminated, large or holds the delimiter line stays raw bytes after the text', () => {
+  for (const stdin of [
+    Buffer.from('no newline at the end'),
+    Buffer.from([0x61, 0, 0x0a]),
+    Buffer.alloc(2000, '\n'),
+    Buffer.from(`x\n${B}\ny\n`),
+  ]) {
+    const request = encodeRequest(B, 'cat', stdin);
+    assert.ok(request.subarray(-stdin.length).equals(stdin));
+    assert.is(request.subarray(0, -stdin.length).toString(), `${B} 1 ${stdin.length}\ncat\n`);
+  }
+});
+
 test('boundaries are random per command', () => {
   assert.is.not(newBoundary(), newBoundary());
   assert.match(newBoundary(), /^play-[0-9a-f]{32}$/);
