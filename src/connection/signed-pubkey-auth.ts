@@ -1,31 +1,49 @@
+import { createPrivateKey, sign as signWith, type KeyObject } from 'node:crypto';
 import type { Client } from 'ssh2';
 
 /** The parts of ssh2's parsed key this file uses. */
 interface ParsedKey {
   isPrivateKey(): boolean;
-  sign(data: Buffer, hashAlgo?: string): Buffer | Error;
+  getPrivatePEM(): string;
 }
 
 type Sign = (data: Buffer, done: (signature: Buffer) => void) => void;
 type AuthPK = (username: string, key: unknown, keyAlgo?: string | Sign, sign?: Sign) => void;
 
-/** The hash behind a signature algorithm name (RFC 8332 for RSA); the other key types imply theirs. */
-function hashOf(keyAlgo: string | undefined): string | undefined {
-  switch (keyAlgo) {
-    case 'rsa-sha2-256':
-      return 'sha256';
-    case 'rsa-sha2-512':
-      return 'sha512';
-    case 'ssh-rsa':
-      return 'sha1';
-    default:
-      return undefined;
-  }
+/** The hash of each signature algorithm (RFC 8332, RFC 5656); Ed25519 and Ed448 take none. */
+const HASHES: Record<string, string | null> = {
+  'rsa-sha2-256': 'sha256',
+  'rsa-sha2-512': 'sha512',
+  'ssh-rsa': 'sha1',
+  'ecdsa-sha2-nistp256': 'sha256',
+  'ecdsa-sha2-nistp384': 'sha384',
+  'ecdsa-sha2-nistp521': 'sha512',
+  'ssh-ed25519': null,
+  'ssh-ed448': null,
+};
+
+function isPrivateKey(key: unknown): key is ParsedKey & { type: string } {
+  const candidate = key as Partial<ParsedKey> & { type?: unknown } | null;
+  return typeof candidate?.isPrivateKey === 'function' && typeof candidate.type === 'string' && candidate.isPrivateKey();
 }
 
-function isPrivateKey(key: unknown): key is ParsedKey {
-  const candidate = key as Partial<ParsedKey> | null;
-  return typeof candidate?.isPrivateKey === 'function' && typeof candidate.sign === 'function' && candidate.isPrivateKey();
+/**
+ * ssh2 signs from the key's PEM text, which OpenSSL parses again for every signature (about 1 ms,
+ * once per connection, on the controller's one thread); the parsed key is kept for the run instead.
+ */
+const keyObjects = new WeakMap<object, KeyObject>();
+
+/** The signature ssh2 would make (the same bytes: DER for ECDSA, converted by ssh2), or an Error. */
+function signature(key: ParsedKey & { type: string }, algorithm: string, data: Buffer): Buffer | Error {
+  const hash = HASHES[algorithm];
+  if (hash === undefined) return new Error(`no known hash for ${algorithm}`);
+  try {
+    let keyObject = keyObjects.get(key);
+    if (!keyObject) keyObjects.set(key, (keyObject = createPrivateKey(key.getPrivatePEM())));
+    return signWith(hash, data, keyObject);
+  } catch (err) {
+    return err as Error;
+  }
 }
 
 /**
@@ -43,12 +61,12 @@ export function signPublicKeyRequestsAtOnce(client: Client): void {
   const authPK = protocol?.authPK;
   if (!protocol || typeof authPK !== 'function') return;
   protocol.authPK = function (this: unknown, username, key, keyAlgo, sign) {
-    const algorithm = typeof keyAlgo === 'string' ? keyAlgo : undefined;
     if (sign || typeof keyAlgo === 'function' || !isPrivateKey(key)) return authPK.call(this, username, key, keyAlgo, sign);
-    return authPK.call(this, username, key, algorithm, (data, done) => {
-      const signed = key.sign(data, hashOf(algorithm));
-      // Not signable after all (a hash the crypto policy refuses): nothing was sent yet, so ask
-      // first as ssh2 would, and let it report the signing error after USERAUTH_PK_OK.
+    const algorithm = keyAlgo ?? key.type;
+    return authPK.call(this, username, key, keyAlgo, (data, done) => {
+      const signed = signature(key, algorithm, data);
+      // Not signable here (an unknown algorithm, a hash the crypto policy refuses): nothing was sent
+      // yet, so ask first as ssh2 would, and let it sign, or report why it cannot, after USERAUTH_PK_OK.
       if (signed instanceof Error) return authPK.call(this, username, key, keyAlgo);
       done(signed);
     });

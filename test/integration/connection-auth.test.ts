@@ -62,6 +62,15 @@ test('an RSA key signs with rsa-sha2-*, at once', async () => {
   assert.match(requests[0]!, /attempting public key rsa-sha2-(256|512) /, requests[0]);
 });
 
+test('an ECDSA key signs at once too (its DER signature converted as ssh2 does)', async () => {
+  const ecdsa = join(sshd.dir, 'client_ecdsa');
+  await generateKey(ecdsa, 'ecdsa');
+  await authorize(ecdsa);
+  const requests = await publicKeyRequests({ privateKeyFiles: [ecdsa] });
+  assert.is(requests.length, 1, requests.join('\n'));
+  assert.match(requests[0]!, /attempting public key ecdsa-sha2-nistp256 /, requests[0]);
+});
+
 test('a key the server refuses is followed by the next key, which gets in', async () => {
   const stranger = join(sshd.dir, 'stranger_ed25519');
   await generateKey(stranger);
