@@ -10,29 +10,54 @@ type ServiceArgs = {
   daemon_reload: boolean;
 };
 
-interface UnitStatus {
+export interface UnitStatus {
   LoadState: string;
   ActiveState: string;
   UnitFileState: string;
 }
 
-/** is-enabled answers that mean the unit starts at boot (or cannot be enabled at all). */
+/** Unit-file states (as is-enabled prints them) that mean the unit starts at boot or cannot be enabled at all. */
 const ENABLED_STATES = new Set(['enabled', 'enabled-runtime', 'static', 'indirect', 'generated', 'alias']);
 const RUNNING_STATES = new Set(['active', 'activating', 'reloading']);
 
-function probeScript(name: string, daemonReload: boolean): string {
-  const n = shellQuote(name);
+/** Where EL7/EL8 systemctl looks for a SysV script when a .service name has no native unit file. */
+const SYSV_INIT_DIR = '/etc/rc.d/init.d';
+/** Unit types other than service: systemctl appends .service to a name ending in none of these. */
+const OTHER_UNIT_SUFFIX = /\.(socket|device|mount|automount|swap|target|path|timer|slice|scope)$/;
+
+/**
+ * The shell line that makes `is-enabled`'s answer win over show's UnitFileState, for the names where
+ * the two differ (it prints a later UnitFileState line; the parser keeps the last):
+ * - a template instance (name@inst): before systemd 238 (so on EL7) show reports the template's state;
+ * - a SysV script without a native unit: is-enabled asks chkconfig (enabled/disabled), while show
+ *   says "" (systemd 219) or "generated" (239). Only then does the line start a second process.
+ */
+function isEnabledOverride(name: string): string | undefined {
+  const isEnabled = `printf UnitFileState=; systemctl is-enabled -- ${shellQuote(name)} 2>/dev/null; echo`;
+  if (/@[^.]/.test(name)) return isEnabled;
+  if (OTHER_UNIT_SUFFIX.test(name)) return undefined;
+  const script = `${SYSV_INIT_DIR}/${name.replace(/\.service$/, '')}`;
+  return `[ ! -e ${shellQuote(script)} ] || { ${isEnabled}; }`;
+}
+
+/** Load, active and unit-file state in one `systemctl show` (one process on the host for a native unit). */
+export function probeScript(name: string, daemonReload: boolean): string {
+  const override = isEnabledOverride(name);
   return [
     ...(daemonReload ? ['systemctl daemon-reload || exit 1'] : []),
-    `echo "load=$(systemctl show -p LoadState -- ${n} 2>/dev/null | sed 's/^LoadState=//')"`,
-    `echo "active=$(systemctl is-active -- ${n} 2>/dev/null)"`,
-    `echo "enabled=$(systemctl is-enabled -- ${n} 2>/dev/null)"`,
+    `systemctl show -p LoadState -p ActiveState -p UnitFileState -- ${shellQuote(name)} || exit`,
+    ...(override ? [override] : []),
   ].join('\n');
 }
 
-function parseStatus(stdout: string): UnitStatus {
-  const fields = new Map(stdout.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-  return { LoadState: fields.get('load') ?? '', ActiveState: fields.get('active') ?? '', UnitFileState: fields.get('enabled') ?? '' };
+/** `Key=Value` lines of systemctl show; for a key given twice the last line counts. */
+export function parseUnitStatus(stdout: string): UnitStatus {
+  const fields = new Map<string, string>();
+  for (const line of stdout.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) fields.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  return { LoadState: fields.get('LoadState') ?? '', ActiveState: fields.get('ActiveState') ?? '', UnitFileState: fields.get('UnitFileState') ?? '' };
 }
 
 /** The systemctl verbs that bring the unit from `status` to what the task asks, in Ansible's order. */
@@ -63,7 +88,7 @@ async function runService(args: ServiceArgs, ctx: ModuleContext): Promise<Module
   }
   const probe = await ctx.conn.exec(probeScript(args.name, args.daemon_reload && !ctx.check), { become: ctx.become });
   if (probe.rc !== 0) return failure(`systemctl failed: ${probe.stderr.trim() || probe.stdout.trim()}`);
-  const status = parseStatus(probe.stdout);
+  const status = parseUnitStatus(probe.stdout);
   if (status.LoadState === 'not-found' && args.masked !== true) {
     return failure(`Could not find the requested service ${args.name}: host`, { name: args.name });
   }

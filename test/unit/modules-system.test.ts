@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createModprobeModule, planPersistence } from '../../src/modules/modprobe.js';
 import { packageModule } from '../../src/modules/package.js';
-import { serviceModule } from '../../src/modules/service.js';
+import { parseUnitStatus, probeScript, serviceActions, serviceModule } from '../../src/modules/service.js';
 import { rewriteSysctlFile, sysctlModule } from '../../src/modules/sysctl.js';
 import { fakeTools, makeContext, removeDir, runModule, tempDir } from './modules-context.js';
 
@@ -83,8 +83,10 @@ function systemctlTool(dir: string): string {
       `for a; do n=$a; done; verb=$1; echo "$verb $n" >> ${dir}/systemctl.log`,
       `u=${s}/"$n"`,
       'case $verb in',
-      '  show) if [ -e "$u.active" ]; then echo LoadState=loaded; else echo LoadState=not-found; fi;;',
-      '  is-active) cat "$u.active" 2>/dev/null || echo inactive;;',
+      // show reads `unitfile` when a test makes it differ from is-enabled (an EL7 template instance).
+      '  show) if [ ! -e "$u.active" ]; then echo LoadState=not-found; elif [ "$(cat "$u.enabled")" = masked ]; then echo LoadState=masked; else echo LoadState=loaded; fi',
+      '        echo "ActiveState=$(cat "$u.active" 2>/dev/null || echo inactive)"',
+      '        if [ -e "$u.unitfile" ]; then echo "UnitFileState=$(cat "$u.unitfile")"; else echo "UnitFileState=$(cat "$u.enabled" 2>/dev/null)"; fi;;',
       '  is-enabled) cat "$u.enabled" 2>/dev/null;;',
       '  start|restart|reload) echo active > "$u.active";;',
       '  stop) echo inactive > "$u.active";;',
@@ -106,10 +108,11 @@ test('service: one probe, one systemctl line; idempotent; check mode does nothin
     const args = { name: 'libvirtd', state: 'started', enabled: true };
     const check = await runModule(serviceModule, args, makeContext({ env, check: true }));
     assert.is(check.changed, true);
-    assert.equal(log(dir, 'systemctl.log'), ['show libvirtd', 'is-active libvirtd', 'is-enabled libvirtd']);
+    // One systemctl for the probe: a native unit needs no is-enabled.
+    assert.equal(log(dir, 'systemctl.log'), ['show libvirtd']);
     const first = await runModule(serviceModule, args, makeContext({ env }));
     assert.is(first.changed, true);
-    assert.equal(log(dir, 'systemctl.log').slice(3), ['show libvirtd', 'is-active libvirtd', 'is-enabled libvirtd', 'enable libvirtd', 'start libvirtd']);
+    assert.equal(log(dir, 'systemctl.log').slice(1), ['show libvirtd', 'enable libvirtd', 'start libvirtd']);
     const second = await runModule(serviceModule, args, makeContext({ env }));
     assert.is(second.changed, false);
     assert.equal(second.status, { LoadState: 'loaded', ActiveState: 'active', UnitFileState: 'enabled' });
@@ -123,6 +126,77 @@ test('service: one probe, one systemctl line; idempotent; check mode does nothin
   } finally {
     removeDir(dir);
   }
+});
+
+test('service: a masked unit reads as masked, unmask comes before enable and start', async () => {
+  const dir = tempDir();
+  try {
+    const env = { PATH: systemctlTool(dir) };
+    writeFileSync(join(dir, 'units', 'iptables.active'), 'inactive\n');
+    writeFileSync(join(dir, 'units', 'iptables.enabled'), 'masked\n');
+    const args = { name: 'iptables', state: 'started', enabled: true, masked: false };
+    const run = await runModule(serviceModule, args, makeContext({ env, check: true }));
+    assert.equal([run.changed, run.status], [true, { LoadState: 'masked', ActiveState: 'inactive', UnitFileState: 'masked' }]);
+    await runModule(serviceModule, args, makeContext({ env }));
+    assert.equal(log(dir, 'systemctl.log').slice(1), ['show iptables', 'unmask iptables', 'enable iptables', 'start iptables']);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('service: a template instance takes is-enabled over show (EL7 shows the template state)', async () => {
+  const dir = tempDir();
+  try {
+    const env = { PATH: systemctlTool(dir) };
+    writeFileSync(join(dir, 'units', 'getty@tty2.active'), 'active\n');
+    writeFileSync(join(dir, 'units', 'getty@tty2.enabled'), 'enabled\n');
+    writeFileSync(join(dir, 'units', 'getty@tty2.unitfile'), 'disabled\n');
+    const run = await runModule(serviceModule, { name: 'getty@tty2', enabled: true }, makeContext({ env }));
+    assert.equal([run.changed, run.status], [false, { LoadState: 'loaded', ActiveState: 'active', UnitFileState: 'enabled' }]);
+    assert.equal(log(dir, 'systemctl.log'), ['show getty@tty2', 'is-enabled getty@tty2']);
+  } finally {
+    removeDir(dir);
+  }
+});
+
+test('service probe: one systemctl show; is-enabled only for a SysV script or an instance', () => {
+  const show = (name: string) => `systemctl show -p LoadState -p ActiveState -p UnitFileState -- ${name} || exit`;
+  const isEnabled = (name: string) => `printf UnitFileState=; systemctl is-enabled -- ${name} 2>/dev/null; echo`;
+  assert.is(probeScript('libvirtd.socket', false), show('libvirtd.socket'));
+  assert.is(probeScript('network.service', true), [
+    'systemctl daemon-reload || exit 1',
+    show('network.service'),
+    `[ ! -e /etc/rc.d/init.d/network ] || { ${isEnabled('network.service')}; }`,
+  ].join('\n'));
+  // No suffix means .service to systemctl, dots or not.
+  assert.match(probeScript('dbus-org.fedoraproject.FirewallD1', false), '[ ! -e /etc/rc.d/init.d/dbus-org.fedoraproject.FirewallD1 ]');
+  assert.is(probeScript('getty@tty1.service', false), [show('getty@tty1.service'), isEnabled('getty@tty1.service')].join('\n'));
+  assert.match(probeScript("x'; reboot #", false), `-- 'x'\\''; reboot #' || exit`);
+});
+
+test('parseUnitStatus: show output for loaded, not-found and masked units; a later line wins', () => {
+  assert.equal(parseUnitStatus('LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n'),
+    { LoadState: 'loaded', ActiveState: 'active', UnitFileState: 'enabled' });
+  assert.equal(parseUnitStatus('LoadState=not-found\nActiveState=inactive\nUnitFileState=\n'),
+    { LoadState: 'not-found', ActiveState: 'inactive', UnitFileState: '' });
+  assert.equal(parseUnitStatus('LoadState=masked\nActiveState=inactive\nUnitFileState=masked\n'),
+    { LoadState: 'masked', ActiveState: 'inactive', UnitFileState: 'masked' });
+  // The SysV override: show's empty (219) or "generated" (239) state, then is-enabled's answer.
+  assert.equal(parseUnitStatus('LoadState=loaded\nActiveState=active\nUnitFileState=generated\nUnitFileState=disabled\n\n'),
+    { LoadState: 'loaded', ActiveState: 'active', UnitFileState: 'disabled' });
+  // is-enabled printed nothing (it failed): the state is empty, as the old probe had it.
+  assert.equal(parseUnitStatus('LoadState=loaded\nUnitFileState=\nUnitFileState=\n').UnitFileState, '');
+  assert.equal(parseUnitStatus('warning: something\nActiveState=failed\n'), { LoadState: '', ActiveState: 'failed', UnitFileState: '' });
+});
+
+test('serviceActions: decisions from show states (not-found masking, static never disabled)', () => {
+  const notFound = { LoadState: 'not-found', ActiveState: 'inactive', UnitFileState: '' };
+  assert.equal(serviceActions({ masked: true, daemon_reload: false }, notFound), ['mask']);
+  const masked = { LoadState: 'masked', ActiveState: 'inactive', UnitFileState: 'masked' };
+  assert.equal(serviceActions({ masked: true, state: 'stopped', daemon_reload: false }, masked), []);
+  const staticUnit = { LoadState: 'loaded', ActiveState: 'active', UnitFileState: 'static' };
+  assert.equal(serviceActions({ enabled: false, state: 'reloaded', daemon_reload: false }, staticUnit), ['reload']);
+  assert.equal(serviceActions({ enabled: true, daemon_reload: false }, { ...staticUnit, UnitFileState: '' }), ['enable']);
 });
 
 /** Fake sysctl keeping kernel values as files. */
