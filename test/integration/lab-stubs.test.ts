@@ -12,6 +12,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { labCommand } from '../../src/lab/cli.js';
 import { labLayout } from '../../src/lab/layout.js';
+import { parseUnitStatus, probeScript } from '../../src/modules/service.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'play-lab-stubs-'));
 const lab = labLayout(dir);
@@ -115,6 +116,34 @@ Stubs('services, firewall, iptables and packages keep their state like the real 
   assert.match(ok(STREAM, 'service iptables save; grep -m1 "^-A" /etc/sysconfig/iptables'), /Saving firewall rules to \/etc\/sysconfig\/iptables:\[  OK  \]\n-A INPUT -p tcp -m tcp --dport 4432 -j ACCEPT\n/);
   assert.match(readFileSync(join(dir, 'nodes/node2/root/etc/sysconfig/iptables'), 'utf8'), /-A INPUT -j REJECT --reject-with icmp-host-prohibited/);
   assert.is(ssh(STREAM, 'rpm -q nope').stdout, 'package nope is not installed\n');
+});
+
+Stubs('systemctl show: -p properties in systemd\'s order, as is-active / is-enabled say; not-found and masked', () => {
+  const states = '-p LoadState -p ActiveState -p UnitFileState --';
+  assert.is(ok(UEFI, `systemctl show ${states} sshd`), 'LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n');
+  // systemctl filters the manager's GetAll reply: the order asked for does not matter; commas list several.
+  assert.is(ok(UEFI, 'systemctl show -p UnitFileState --property=ActiveState,LoadState sshd.service'), 'LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n');
+  assert.is(ok(UEFI, `systemctl show ${states} nosuch`), 'LoadState=not-found\nActiveState=inactive\nUnitFileState=\n');
+  assert.is(ssh(UEFI, 'systemctl is-enabled nosuch').stdout, '');
+  assert.is(ok(UEFI, 'systemctl show -pLoadState sshd nosuch'), 'LoadState=loaded\n\nLoadState=not-found\n');
+  // Without -p only the set properties.
+  assert.is(ok(UEFI, 'systemctl show nosuch'), 'Id=nosuch.service\nLoadState=not-found\nActiveState=inactive\nSubState=dead\n');
+  assert.is(ok(UEFI, 'systemctl show sshd'), 'Id=sshd.service\nLoadState=loaded\nActiveState=active\nSubState=running\nFragmentPath=/usr/lib/systemd/system/sshd.service\nUnitFileState=enabled\n');
+  ok(UEFI, 'systemctl stop network && systemctl mask network');
+  assert.is(ok(UEFI, `systemctl show ${states} network; systemctl is-enabled network || true`), 'LoadState=masked\nActiveState=inactive\nUnitFileState=masked\nmasked\n');
+  ok(UEFI, 'systemctl unmask network && systemctl enable --now network');
+  // Every unit the node lists: show agrees with is-active and is-enabled.
+  const agree = ok(UEFI, [
+    'for f in /var/lib/play-lab/services/*; do u=${f##*/}',
+    `  [ "$(systemctl show ${states} $u)" = "$(printf 'LoadState=loaded\\nActiveState=%s\\nUnitFileState=%s' "$(systemctl is-active $u)" "$(systemctl is-enabled $u)")" ] || echo "differs: $u"`,
+    'done; echo checked',
+  ].join('\n'));
+  assert.is(agree, 'checked\n');
+  // The service module's probe reads the stub as it reads systemd.
+  const probe = ssh(UEFI, probeScript('firewalld.service', false));
+  assert.is(probe.rc, 0, probe.stderr);
+  assert.equal(parseUnitStatus(probe.stdout), { LoadState: 'loaded', ActiveState: 'active', UnitFileState: 'enabled' });
+  assert.equal(parseUnitStatus(ssh(UEFI, probeScript('nosuch', false)).stdout), { LoadState: 'not-found', ActiveState: 'inactive', UnitFileState: '' });
 });
 
 Stubs('OVS needs its package and service; ip shows the node address and follows changes', () => {
