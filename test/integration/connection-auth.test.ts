@@ -47,28 +47,30 @@ async function authorize(keyPath: string): Promise<void> {
   await appendFile(join(sshd.dir, 'authorized_keys'), await readFile(`${keyPath}.pub`));
 }
 
-test('a key file is sent signed at once: one request, no question first', async () => {
-  const requests = await publicKeyRequests({});
+/** Connects with a new authorized key of `type` (or the sshd's own key) and expects one signed request. */
+async function expectOneSignedRequest(type: 'ed25519' | 'ecdsa' | 'rsa' | undefined, algorithm: RegExp): Promise<void> {
+  let overrides: Partial<SshSettings> = {};
+  if (type) {
+    const key = join(sshd.dir, `client_${type}_${Date.now()}`);
+    await generateKey(key, type);
+    await authorize(key);
+    overrides = { privateKeyFiles: [key] };
+  }
+  const requests = await publicKeyRequests(overrides);
   assert.is(requests.length, 1, requests.join('\n'));
-  assert.match(requests[0]!, /attempting public key ssh-ed25519/);
+  assert.match(requests[0]!, new RegExp(`attempting public key ${algorithm.source} `), requests[0]);
+}
+
+test('a key file is sent signed at once: one request, no question first', async () => {
+  await expectOneSignedRequest(undefined, /ssh-ed25519/);
 });
 
 test('an RSA key signs with rsa-sha2-*, at once', async () => {
-  const rsa = join(sshd.dir, 'client_rsa');
-  await generateKey(rsa, 'rsa');
-  await authorize(rsa);
-  const requests = await publicKeyRequests({ privateKeyFiles: [rsa] });
-  assert.is(requests.length, 1, requests.join('\n'));
-  assert.match(requests[0]!, /attempting public key rsa-sha2-(256|512) /, requests[0]);
+  await expectOneSignedRequest('rsa', /rsa-sha2-(256|512)/);
 });
 
 test('an ECDSA key signs at once too (its DER signature converted as ssh2 does)', async () => {
-  const ecdsa = join(sshd.dir, 'client_ecdsa');
-  await generateKey(ecdsa, 'ecdsa');
-  await authorize(ecdsa);
-  const requests = await publicKeyRequests({ privateKeyFiles: [ecdsa] });
-  assert.is(requests.length, 1, requests.join('\n'));
-  assert.match(requests[0]!, /attempting public key ecdsa-sha2-nistp256 /, requests[0]);
+  await expectOneSignedRequest('ecdsa', /ecdsa-sha2-nistp256/);
 });
 
 test('a key the server refuses is followed by the next key, which gets in', async () => {
