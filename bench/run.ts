@@ -20,9 +20,12 @@ const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? '1,2,3,4').split(','));
 const RTT_MS = 20;
 /**
- * Round trips before the first task over the latency proxy: SSH version + KEXINIT exchange (1),
- * ECDH key exchange and NEWKEYS (1), ssh-userauth service request (1), public key query and the
- * signed request (2), session channel open (1) and its exec request for the persistent shell (1).
+ * Round trips before the first task over the latency proxy, as a usual client makes them: SSH
+ * version + KEXINIT exchange (1), ECDH key exchange and NEWKEYS (1), ssh-userauth service request (1),
+ * public key query and the signed request (2), session channel open (1) and its exec request for the
+ * persistent shell (1). play sends the signed request at once (1 instead of 2) but then waits a second
+ * round trip for the channel: OpenSSH sends its hostkeys-00 message first and, Nagle being on for a
+ * session without a terminal, holds the open confirmation until that message is acknowledged.
  * The TCP handshake costs none here: the proxy accepts locally and delays data only.
  */
 const CONNECTION_ROUND_TRIPS = 7;
