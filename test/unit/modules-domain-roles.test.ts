@@ -2,7 +2,8 @@
 // loader; tags and handler order are what reruns and the single reboot rely on; the real templates and
 // task strings, rendered against facts built from the lab's profiles, give the expected files byte for byte.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -221,6 +222,39 @@ test('no GPU: nothing selected, and the vfio options file says so instead of an 
   const text = renderShared('vfio-modprobe.conf.hbs', { ...master.vars, gpu_vfio_pci_ids: [] });
   assert.not.match(text, 'ids=');
   assert.match(text, '# no GPU selected on this host');
+});
+
+test('the vfio-pci check asks lspci once and names each GPU function another driver, or none, holds', () => {
+  const shell = task('roles/gpu-vfio/tasks/verify.yml', 'Verify: ask lspci which driver holds each GPU function').shell as string;
+  const functions = ['0000:41:00.0', '0000:41:00.1', '0000:c1:00.0'];
+  const script = String(templateValue(shell, { gpu_vfio_functions: { stdout_lines: functions } }, POS));
+  const bin = mkdtempSync(join(tmpdir(), 'play-lspci-'));
+  /** `lspci -nnkD` as pciutils prints it; a function without a driver has no "in use" line. */
+  const lspci = (audioDriver: string, secondGpuDriver?: string) => [
+    '0000:00:00.0 Host bridge [0600]: Intel Corporation Device [8086:1234]',
+    '\tKernel driver in use: vfio-pci',
+    '0000:41:00.0 VGA compatible controller [0300]: NVIDIA Corporation GA102 [10de:2230] (rev a1)',
+    '\tSubsystem: NVIDIA Corporation Device [10de:1459]',
+    '\tKernel driver in use: vfio-pci',
+    '\tKernel modules: nouveau',
+    '0000:41:00.1 Audio device [0403]: NVIDIA Corporation GA102 High Definition Audio Controller [10de:1aef] (rev a1)',
+    `\tKernel driver in use: ${audioDriver}`,
+    '0000:c1:00.0 VGA compatible controller [0300]: NVIDIA Corporation GA102 [10de:2230] (rev a1)',
+    ...(secondGpuDriver ? [`\tKernel driver in use: ${secondGpuDriver}`] : []),
+    '\tKernel modules: nouveau',
+  ].join('\n');
+  const check = (listing: string) => {
+    writeFileSync(join(bin, 'lspci'), `#!/bin/sh\n[ "$*" = -nnkD ] || exit 9\ncat <<'EOF'\n${listing}\nEOF\n`);
+    chmodSync(join(bin, 'lspci'), 0o755);
+    const run = spawnSync('/bin/sh', ['-c', script], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    return [run.status, run.stderr, run.stdout];
+  };
+  try {
+    assert.equal(check(lspci('snd_hda_intel')), [0, '', '0000:41:00.1: snd_hda_intel\n0000:c1:00.0: no driver\n']);
+    assert.equal(check(lspci('vfio-pci', 'vfio-pci')), [0, '', '']);
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
 });
 
 test('refusal messages name the host and what is missing', () => {
