@@ -66,7 +66,8 @@ export function parseAddress(address: string, allowRanges: boolean): HostAddress
       port = Number(m[2]);
     }
   }
-  if (!IPV4.test(rest) && !IPV6.test(rest) && !isHostName(rest)) return undefined;
+  // Plain names first: most inventories never need the large IPv6 expression compiled.
+  if (!ASCII_HOSTNAME.test(rest) && !IPV4.test(rest) && !IPV6.test(rest) && !isHostName(rest)) return undefined;
   if (!allowRanges && rest.includes('[')) return undefined;
   return { host: rest, port };
 }
