@@ -40,8 +40,7 @@ const hostName = (characters: string, flags: string) =>
 const ASCII_HOSTNAME = hostName('a-z0-9', 'i');
 /** Unicode letters and digits as Ansible allows; compiling it costs milliseconds, so ASCII names skip it. */
 let unicodeHostName: RegExp | undefined;
-function isHostName(text: string): boolean {
-  if (ASCII_HOSTNAME.test(text)) return true;
+function isUnicodeHostName(text: string): boolean {
   if (!/[^\x00-\x7f]/.test(text)) return false;
   unicodeHostName ??= hostName('\\p{L}\\p{N}', 'iu');
   return unicodeHostName.test(text);
@@ -67,7 +66,7 @@ export function parseAddress(address: string, allowRanges: boolean): HostAddress
     }
   }
   // Plain names first: most inventories never need the large IPv6 expression compiled.
-  if (!ASCII_HOSTNAME.test(rest) && !IPV4.test(rest) && !IPV6.test(rest) && !isHostName(rest)) return undefined;
+  if (!ASCII_HOSTNAME.test(rest) && !IPV4.test(rest) && !IPV6.test(rest) && !isUnicodeHostName(rest)) return undefined;
   if (!allowRanges && rest.includes('[')) return undefined;
   return { host: rest, port };
 }
