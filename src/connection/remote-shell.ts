@@ -85,7 +85,8 @@ function fitsHereDocument(stdin: Buffer, delimiter: string): boolean {
  * and no `cat` started on the host. The bytes stay as they are (quoted delimiter: no expansion).
  */
 export function encodeRequest(boundary: string, line: string, stdin: Buffer): Buffer {
-  if (fitsHereDocument(stdin, boundary)) {
+  // `{ }` around nothing is a syntax error: an empty line keeps its stdin as raw bytes.
+  if (line.trim() !== '' && fitsHereDocument(stdin, boundary)) {
     const text = Buffer.concat([Buffer.from(`{ ${line}\n} <<'${boundary}'\n`, 'utf8'), stdin, Buffer.from(boundary, 'utf8')]);
     return Buffer.concat([Buffer.from(`${boundary} ${countLines(text)} 0\n`, 'utf8'), text, Buffer.from('\n')]);
   }

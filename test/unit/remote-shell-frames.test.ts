@@ -61,6 +61,8 @@ test('stdin that is binary, unterminated, large or holds the delimiter line stay
     assert.ok(request.subarray(-stdin.length).equals(stdin));
     assert.is(request.subarray(0, -stdin.length).toString(), `${B} 1 ${stdin.length}\ncat\n`);
   }
+  // An empty command line cannot be wrapped in { }: its stdin stays raw too.
+  assert.is(encodeRequest(B, ' ', Buffer.from('a\n')).toString(), `${B} 1 2\n \na\n`);
 });
 
 test('boundaries are random per command', () => {
