@@ -47,6 +47,16 @@ function length(value: unknown): number {
   throw new TypeError(`filter 'length' expects a list, string or dict, not ${typeName(value)}`);
 }
 
+/** Ansible's `from_json`: the data a JSON text describes (a command's `stdout`, typically). */
+export function parseJson(source: string): unknown {
+  try {
+    return JSON.parse(source);
+  } catch (error) {
+    const shown = source.length > 60 ? `${source.slice(0, 60)}...` : source;
+    throw new TypeError(`not JSON (${(error as Error).message}): ${JSON.stringify(shown)}`);
+  }
+}
+
 /** `default(fallback, boolean=false)`: replaces an undefined value, and with `true` any false one too. */
 export function withDefault(value: unknown, fallback: unknown = '', orFalsy: unknown = false): unknown {
   if (value === undefined) return fallback;
@@ -64,6 +74,7 @@ export const FILTERS: ReadonlyMap<string, Filter> = new Map<string, Filter>([
   ['lower', (v) => text(v, 'lower').toLowerCase()],
   ['upper', (v) => text(v, 'upper').toUpperCase()],
   ['string', (v) => toText(v)],
+  ['from_json', (v) => parseJson(text(v, 'from_json'))],
   ['trim', (v) => text(v, 'trim').trim()],
   ['join', (v, separator = '') => sequence(v, 'join').map(toText).join(toText(separator))],
   ['first', (v) => sequence(v, 'first')[0]],

@@ -1,7 +1,7 @@
 // Handlebars helpers a config author needs. Output is configuration, not HTML: nothing is escaped.
 import type { HelperOptions } from 'handlebars';
 import { shellQuote } from '../connection/shell.js';
-import { withDefault } from './filters.js';
+import { parseJson, withDefault } from './filters.js';
 import { compareValues, contains, deepEqual, isMapping, truthy, typeName } from './values.js';
 
 /** A helper failed on its arguments; `line`/`column` are where it was called in the template. */
@@ -78,6 +78,7 @@ export const HELPERS: Readonly<Record<string, HelperBody>> = {
   join: (values, separator = '') => list(values).map((item) => text(item)).join(text(separator)),
   quote,
   json,
+  from_json: (value) => parseJson(text(value)),
   indent,
   upper: (value) => text(value).toUpperCase(),
   lower: (value) => text(value).toLowerCase(),

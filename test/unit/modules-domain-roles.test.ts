@@ -80,14 +80,15 @@ test('each role playbook runs that role alone', () => {
   }
 });
 
-test('a GPU node reboots once: the last "reboot host" is gpu-vfio\'s, after grub and initramfs; facts are gathered after it', () => {
+test('a GPU node reboots once: the last "reboot host" is gpu-vfio\'s, after grub and initramfs; facts and the plan are renewed after it', () => {
   const handlers = loaded.get('site')!.plays[2]!.handlers.map((h) => `${h.role?.name}:${h.name}`);
   assert.equal(handlers.filter((h) => !h.startsWith('firewall:')), [
     'selinux:reboot host', 'gpu-vfio:regenerate grub config', 'gpu-vfio:rebuild initramfs', 'gpu-vfio:reboot host',
-    'gpu-vfio:gather facts after the reboot',
+    'gpu-vfio:gather facts after the reboot', 'gpu-vfio:plan again from the new facts',
   ]);
-  const gather = loaded.get('site')!.plays[2]!.handlers.find((h) => h.name === 'gather facts after the reboot')!;
-  assert.equal(gather.listen, ['reboot host']);
+  for (const name of ['gather facts after the reboot', 'plan again from the new facts']) {
+    assert.equal(loaded.get('site')!.plays[2]!.handlers.find((h) => h.name === name)!.listen, ['reboot host'], name);
+  }
   const names = handlers.map((h) => h.split(':')[1]);
   assert.ok(names.lastIndexOf('reboot host') > names.indexOf('rebuild initramfs'));
   assert.ok(names.indexOf('rebuild initramfs') > names.indexOf('regenerate grub config'));
@@ -150,18 +151,17 @@ function task(file: string, name: string): Record<string, unknown> {
   return found;
 }
 
-/** What tasks/plan.yml registers: the set_facts rendered by the real engine, then the awk plan run for real. */
+/** What tasks/plan.yml leaves: the set_facts rendered by the real engine, the awk plan run for real, its JSON read by the role's own set_fact. */
 function plan(vars: Record<string, unknown>): { ids: string[]; functions: string[]; conflicts: string[]; vars: Record<string, unknown> } {
   const choose = task('roles/gpu-vfio/tasks/plan.yml', 'Choose the GPUs for vfio-pci').set_fact as Record<string, string>;
   const withChoice = { ...vars, ...(templateValue(choose, vars, POS) as object) };
   const describe = task('roles/gpu-vfio/tasks/plan.yml', 'Describe the chosen GPUs, their slots and IOMMU groups').set_fact as Record<string, string>;
   const table = templateValue(describe.gpu_vfio_pci_table, withChoice, POS) as string;
-  const awk = (want: string) => {
-    const run = spawnSync('awk', ['-v', `want=${want}`, '-v', `vendor=${vars.gpu_vfio_vendor_id}`, String(vars.gpu_vfio_plan_awk)], { input: `${table}\n`, encoding: 'utf8' });
-    assert.is(run.status, 0, run.stderr);
-    return run.stdout.split('\n').filter(Boolean);
-  };
-  return { ids: awk('ids'), functions: awk('functions'), conflicts: awk('conflicts'), vars: withChoice };
+  const run = spawnSync('awk', ['-v', `vendor=${vars.gpu_vfio_vendor_id}`, String(vars.gpu_vfio_plan_awk)], { input: `${table}\n`, encoding: 'utf8' });
+  assert.is(run.status, 0, run.stderr);
+  const remember = task('roles/gpu-vfio/tasks/plan.yml', 'Remember the plan').set_fact as Record<string, string>;
+  const planned = templateValue(remember, { gpu_vfio_plan_json: { stdout: run.stdout.trimEnd() } }, POS) as { gpu_vfio_plan: { ids: string[]; functions: string[]; conflicts: string[] } };
+  return { ...planned.gpu_vfio_plan, vars: { ...withChoice, ...planned } };
 }
 
 function expected(profile: string, path: string): string {
@@ -177,11 +177,10 @@ for (const name of GPU_PROFILES) {
     const profile = buildProfile(name, 1);
     const vars = gpuVfioVars(profile, false);
     const planned = plan(vars);
-    const withIds = { ...planned.vars, gpu_vfio_pci_ids: planned.ids };
-    assert.is(renderShared('vfio-modprobe.conf.hbs', withIds), expected(name, 'etc/modprobe.d/vfio.conf'));
-    assert.is(renderShared('modprobe-blacklist.conf.hbs', withIds), expected(name, 'etc/modprobe.d/blacklist.conf'));
-    assert.is(renderShared('vfio-modules-load.conf.hbs', withIds), expected(name, 'etc/modules-load.d/vfio.conf'));
-    assert.is(renderShared('dracut-vfio.conf.hbs', withIds), expected(name, 'etc/dracut.conf.d/vfio.conf'));
+    assert.is(renderShared('vfio-modprobe.conf.hbs', planned.vars), expected(name, 'etc/modprobe.d/vfio.conf'));
+    assert.is(renderShared('modprobe-blacklist.conf.hbs', planned.vars), expected(name, 'etc/modprobe.d/blacklist.conf'));
+    assert.is(renderShared('vfio-modules-load.conf.hbs', planned.vars), expected(name, 'etc/modules-load.d/vfio.conf'));
+    assert.is(renderShared('dracut-vfio.conf.hbs', planned.vars), expected(name, 'etc/dracut.conf.d/vfio.conf'));
 
     const kernelTask = task('roles/gpu-vfio/tasks/configure.yml', 'Put the IOMMU and vfio arguments on the kernel command line');
     const args = coerceArgs(findModule('kernel_cmdline')!, templateValue(kernelTask.kernel_cmdline, vars, POS) as Record<string, unknown>);
@@ -219,7 +218,7 @@ test('no GPU: nothing selected, and the vfio options file says so instead of an 
   const master = plan(gpuVfioVars(buildProfile('master', 1), false));
   assert.is(master.vars.gpu_vfio_selected, '');
   assert.equal(master.ids, []);
-  const text = renderShared('vfio-modprobe.conf.hbs', { ...master.vars, gpu_vfio_pci_ids: [] });
+  const text = renderShared('vfio-modprobe.conf.hbs', master.vars);
   assert.not.match(text, 'ids=');
   assert.match(text, '# no GPU selected on this host');
 });
@@ -227,7 +226,7 @@ test('no GPU: nothing selected, and the vfio options file says so instead of an 
 test('the vfio-pci check asks lspci once and names each GPU function another driver, or none, holds', () => {
   const shell = task('roles/gpu-vfio/tasks/verify.yml', 'Verify: ask lspci which driver holds each GPU function').shell as string;
   const functions = ['0000:41:00.0', '0000:41:00.1', '0000:c1:00.0'];
-  const script = String(templateValue(shell, { gpu_vfio_functions: { stdout_lines: functions } }, POS));
+  const script = String(templateValue(shell, { gpu_vfio_plan: { functions } }, POS));
   const bin = mkdtempSync(join(tmpdir(), 'play-lspci-'));
   /** `lspci -nnkD` as pciutils prints it; a function without a driver has no "in use" line. */
   const lspci = (audioDriver: string, secondGpuDriver?: string) => [

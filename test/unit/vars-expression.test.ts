@@ -129,6 +129,13 @@ test('filters: bool int float length default lower upper string trim join first 
   assert.is(ev("rc0.stdout_lines | length > 1 and 'ok' in rc0.stdout_lines"), true);
 });
 
+test('from_json: a JSON text as data; anything else is an error quoting the text', () => {
+  assert.equal(ev(`'{"ids": ["10de:1eb8"], "n": 2}' | from_json`), { ids: ['10de:1eb8'], n: 2 });
+  assert.is(ev(`'["a", "b"]' | from_json | length`), 2);
+  assert.match(failure(() => ev("'DMAR: IOMMU enabled' | from_json")).message, /not JSON \(.*\): "DMAR: IOMMU enabled"/);
+  assert.match(failure(() => ev('gpus | from_json')).message, /filter 'from_json' expects a string, not list/);
+});
+
 test('register tests: succeeded, failed, changed, skipped and their aliases', () => {
   assert.is(cond('rc0 is succeeded and rc0 is success'), true);
   assert.is(cond('rc0 is failed or rc0 is failure'), false);

@@ -87,6 +87,13 @@ test('text helpers: join, json, indent, upper, lower', () => {
   assert.is(t("{{upper 'vfio'}} {{lower 'NVIDIA'}}"), 'VFIO nvidia');
 });
 
+test('from_json: a sole mustache yields the data; a text that is not JSON fails naming the helper and the line', () => {
+  const plan = { stdout: '{"functions":["0000:41:00.0"],"ids":["10de:2230"],"conflicts":[]}' };
+  assert.equal(templateValue('{{ from_json plan.stdout }}', { plan }, FILE), { functions: ['0000:41:00.0'], ids: ['10de:2230'], conflicts: [] });
+  assert.is(renderTemplate('{{join (lookup (from_json plan.stdout) "ids") ","}}', { plan }, FILE), '10de:2230');
+  assert.match(failure(() => renderTemplate('x\n{{from_json text}}', { text: 'oops' }, FILE)).message, /helper 'from_json': not JSON .*"oops" in templates\/vfio.conf.hbs:2/);
+});
+
 test('built-in helpers keep working: each over lists of dicts, with, unless, lookup', () => {
   const t = (text: string) => renderTemplate(text, vars, FILE);
   assert.is(t('{{#each gpus}}{{@index}}={{id}}@{{addr}};{{/each}}'), '0=10de:1eb8@0000:01:00.0;1=10de:10f8@0000:01:00.1;');
