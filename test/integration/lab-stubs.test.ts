@@ -191,6 +191,9 @@ Stubs('grubby lists the saved BLS entry first, then the others newest version fi
 
 Stubs('uname -a, ip route, yum/rpm listings, offline firewall zone and the dracut image print exactly', () => {
   assert.match(ok(STREAM, 'uname -a'), /^Linux node2 4\.18\.0-553\.el8\.x86_64 #1 SMP \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d UTC 19(69|70) x86_64 x86_64 x86_64 GNU\/Linux\n$/);
+  // Fields in uname's own order whatever the order asked, as the facts script relies on.
+  assert.match(ok(STREAM, 'uname -m -v -r -n'), /^node2 4\.18\.0-553\.el8\.x86_64 #1 SMP .* UTC 19(69|70) x86_64\n$/);
+  assert.is(ok(STREAM, 'uname -rm; uname --kernel-release; uname'), '4.18.0-553.el8.x86_64 x86_64\n4.18.0-553.el8.x86_64\nLinux\n');
   assert.is(ok(STREAM, 'ip route'), `default via 127.0.${SUBNET}.254 dev eth0 proto static metric 100\n127.0.${SUBNET}.0/24 dev br0 proto kernel scope link src 127.0.${SUBNET}.2\n`);
   assert.is(ok(STREAM, 'yum list installed openvswitch2.13'), 'Installed Packages\n'
     + `${'openvswitch2.13.x86_64'.padEnd(40)} ${'1.0-1.el8'.padEnd(30)} @anaconda\n`);
