@@ -7,7 +7,7 @@ import type { ExecResult } from './types.js';
 const SHELL_READY = 'play-shell-ready';
 
 /** Runs the request's command text `$c` in the current (sub)shell, with none of the loop's state. */
-const RUN_COMMAND = 'set --; unset h b n m l nl r; eval "unset c; $c"';
+const RUN_COMMAND = 'set --; unset h b n m k l nl r; eval "unset c; $c"';
 
 /**
  * The persistent remote shell: one session channel runs this loop, and every command of the run is
@@ -15,11 +15,12 @@ const RUN_COMMAND = 'set --; unset h b n m l nl r; eval "unset c; $c"';
  * round trip and one fork on the host (a subshell), instead of a channel open, an exec request and a
  * fresh login shell per command.
  *
- * A request is a header line `BOUNDARY LINES BYTES`, LINES lines of shell text (the command line),
- * then BYTES bytes for the command's stdin (small text stdin is a here-document inside the text
- * instead, with BYTES 0: see `encodeRequest`). The header and the command are read with `read -r`,
- * which takes one byte at a time and so never reads past its line; the stdin bytes are read by
- * `head -c`, which reads no more than asked. The command is `eval`ed in a subshell: its process,
+ * A request is a header line `BOUNDARY LINES BYTES TEXT`, the command line (shell text) as LINES
+ * lines or, when TEXT is not 0, as TEXT bytes, then BYTES bytes for the command's stdin (small text
+ * stdin is a here-document inside the text instead, with BYTES 0: see `encodeRequest`). The header
+ * and short command text are read with `read -r`, which takes one byte per read(2) and so never reads
+ * past its line; long command text (the facts script, an awk program) and the stdin bytes are read by
+ * `head -c`, which reads no more than asked, in one read. The command is `eval`ed in a subshell: its process,
  * variables, working directory, `exit`, traps and options are its own, without the exec of a new
  * `sh` (which cost more than the rest of a trivial command on the host); the loop's variables are
  * unset there first and the positional parameters emptied. `$$` and `$PPID` are the loop's, as in
@@ -37,7 +38,8 @@ const RUN_COMMAND = 'set --; unset h b n m l nl r; eval "unset c; $c"';
 const SHELL_LOOP =
   `printf '%s\\n' ${SHELL_READY}; ` +
   `nl=$(printf '\\nx'); nl=\${nl%x}; ` +
-  `while IFS= read -r h; do set -f; set -- $h; set +f; b=$1; n=$2; m=$3; c=; ` +
+  `while IFS= read -r h; do set -f; set -- $h; set +f; b=$1; n=$2; m=$3; k=$4; c=; ` +
+  `[ "$k" -gt 0 ] && c=$(head -c "$k")$nl; ` +
   `while [ "$n" -gt 0 ]; do IFS= read -r l; c=$c$l$nl; n=$((n - 1)); done; ` +
   `if [ "$m" -eq 0 ]; then ( ${RUN_COMMAND} ) </dev/null; r=$?; ` +
   `else head -c "$m" | { ( ${RUN_COMMAND} ); r=$?; cat >/dev/null; exit $r; }; r=$?; fi; ` +
@@ -64,10 +66,12 @@ export function newBoundary(): string {
 }
 
 /**
- * Stdin up to this size, in lines of text, travels as a here-document in the command text instead
- * (see `encodeRequest`). The loop reads command text one byte per read, so beyond ~1 KiB that costs
- * more than the `head` and `cat` it saves.
+ * Command text up to this size is read by the loop's `read` builtin, one byte per read(2): ~2 µs a
+ * byte on the host, so beyond ~0.5 KiB one `head -c` (a fork and an exec) costs less.
  */
+const TEXT_READ_BY_LINES_MAX = 512;
+
+/** Stdin up to this size, in lines of text, travels as a here-document in the command text instead (see `encodeRequest`). */
 const HEREDOC_STDIN_MAX = 1024;
 
 /** Whether `stdin` can be a here-document ending in `delimiter`: text lines, none of them the delimiter. */
@@ -86,12 +90,15 @@ function fitsHereDocument(stdin: Buffer, delimiter: string): boolean {
  */
 export function encodeRequest(boundary: string, line: string, stdin: Buffer): Buffer {
   // `{ }` around nothing is a syntax error: an empty line keeps its stdin as raw bytes.
-  if (line.trim() !== '' && fitsHereDocument(stdin, boundary)) {
-    const text = Buffer.concat([Buffer.from(`{ ${line}\n} <<'${boundary}'\n`, 'utf8'), stdin, Buffer.from(boundary, 'utf8')]);
-    return Buffer.concat([Buffer.from(`${boundary} ${countLines(text)} 0\n`, 'utf8'), text, Buffer.from('\n')]);
-  }
-  const text = Buffer.from(line, 'utf8');
-  return Buffer.concat([Buffer.from(`${boundary} ${countLines(text)} ${stdin.length}\n`, 'utf8'), text, Buffer.from('\n'), stdin]);
+  const inText = line.trim() !== '' && fitsHereDocument(stdin, boundary);
+  const text = inText
+    ? Buffer.concat([Buffer.from(`{ ${line}\n} <<'${boundary}'\n`, 'utf8'), stdin, Buffer.from(boundary, 'utf8')])
+    : Buffer.from(line, 'utf8');
+  const stdinBytes = inText ? 0 : stdin.length;
+  const header =
+    // TEXT counts the newline after the text, so that `head` leaves the stream at the stdin bytes.
+    text.length > TEXT_READ_BY_LINES_MAX ? `${boundary} 0 ${stdinBytes} ${text.length + 1}` : `${boundary} ${countLines(text)} ${stdinBytes} 0`;
+  return Buffer.concat([Buffer.from(`${header}\n`, 'utf8'), text, Buffer.from('\n'), inText ? Buffer.alloc(0) : stdin]);
 }
 
 /** The lines of `text` once a final newline is added. */

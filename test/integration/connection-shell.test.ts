@@ -85,6 +85,18 @@ test('small text stdin (a here-document on the host) reaches the whole command l
   assert.is((await conn.exec('test -e /tmp/play-never && echo ran || echo not run')).stdout, 'not run\n');
 });
 
+test('long command text (read by one head on the host) runs whole, with raw or here-document stdin, and keeps the shell in step', async () => {
+  // Well over the size the loop reads line by line, with quotes, a here-document and trailing blank lines.
+  const body = Array.from({ length: 40 }, (_, i) => `v${i}='value ${i} "quoted" \\ $HOME'`).join('\n');
+  const script = `${body}\ncat <<'END'\nheredoc $v0\nEND\nprintf '%s|' "$v0" "$v39"\n\n\n`;
+  assert.ok(script.length > 1024);
+  assert.equal(await conn.exec(script), { rc: 0, stdout: 'heredoc $v0\nvalue 0 "quoted" \\ $HOME|value 39 "quoted" \\ $HOME|', stderr: '' });
+  const raw = Buffer.from([0, 1, 2, 10, 255]);
+  assert.is((await conn.exec(`${body}\nod -An -tx1`, { stdin: raw })).stdout.trim(), '00 01 02 0a ff');
+  assert.equal(await conn.exec(`${body}\ncat; exit 5`, { stdin: 'small text\n' }), { rc: 5, stdout: 'small text\n', stderr: '' });
+  assert.equal(await conn.exec('echo still-in-step'), { rc: 0, stdout: 'still-in-step\n', stderr: '' });
+});
+
 test('a command starting with a dash or spanning lines, exit codes and signals', async () => {
   assert.is((await conn.exec('-x')).rc, 127);
   const multi = await conn.exec("printf '%s\\n' one\nprintf '%s\\n' \"two  words\"\nexit 4");

@@ -38,16 +38,16 @@ test('binary and large bodies come back byte for byte', () => {
   assert.ok(reader.done!.body.equals(Buffer.concat([binary, big])));
 });
 
-test('a request: header with line count and stdin size, the command lines, then the raw stdin', () => {
+test('a request: header with line count, stdin size and 0, the command lines, then the raw stdin', () => {
   const stdin = Buffer.from([0, 10, 255]);
   const request = encodeRequest(B, "printf 'a\nb'", stdin);
   assert.ok(request.subarray(-3).equals(stdin));
-  assert.is(request.subarray(0, -3).toString(), `${B} 2 3\nprintf 'a\nb'\n`);
+  assert.is(request.subarray(0, -3).toString(), `${B} 2 3 0\nprintf 'a\nb'\n`);
 });
 
 test('small text stdin travels as a quoted here-document of the whole command line', () => {
   const request = encodeRequest(B, 'a && b', Buffer.from('one\n$(two)\n'));
-  assert.is(request.toString(), `${B} 5 0\n{ a && b\n} <<'${B}'\none\n$(two)\n${B}\n`);
+  assert.is(request.toString(), `${B} 5 0 0\n{ a && b\n} <<'${B}'\none\n$(two)\n${B}\n`);
 });
 
 test('stdin that is binary, unterminated, large or holds the delimiter line stays raw bytes after the text', () => {
@@ -59,10 +59,21 @@ test('stdin that is binary, unterminated, large or holds the delimiter line stay
   ]) {
     const request = encodeRequest(B, 'cat', stdin);
     assert.ok(request.subarray(-stdin.length).equals(stdin));
-    assert.is(request.subarray(0, -stdin.length).toString(), `${B} 1 ${stdin.length}\ncat\n`);
+    assert.is(request.subarray(0, -stdin.length).toString(), `${B} 1 ${stdin.length} 0\ncat\n`);
   }
   // An empty command line cannot be wrapped in { }: its stdin stays raw too.
-  assert.is(encodeRequest(B, ' ', Buffer.from('a\n')).toString(), `${B} 1 2\n \na\n`);
+  assert.is(encodeRequest(B, ' ', Buffer.from('a\n')).toString(), `${B} 1 2 0\n \na\n`);
+});
+
+test('long command text is counted in bytes (read by one head on the host), with its newline', () => {
+  const script = `echo ${'x'.repeat(600)}\necho done`;
+  assert.is(encodeRequest(B, script, Buffer.alloc(0)).toString(), `${B} 0 0 ${script.length + 1}\n${script}\n`);
+  const stdin = Buffer.from([1, 2, 3]);
+  const request = encodeRequest(B, script, stdin);
+  assert.is(request.subarray(0, -3).toString(), `${B} 0 3 ${script.length + 1}\n${script}\n`);
+  assert.ok(request.subarray(-3).equals(stdin));
+  const hereDocument = `{ ${script}\n} <<'${B}'\none\n${B}`;
+  assert.is(encodeRequest(B, script, Buffer.from('one\n')).toString(), `${B} 0 0 ${hereDocument.length + 1}\n${hereDocument}\n`);
 });
 
 test('boundaries are random per command', () => {
