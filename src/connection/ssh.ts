@@ -25,7 +25,7 @@ import {
 import { putViaExec } from './put.js';
 import { NoShellError, RemoteShell, SHELL_BOOTSTRAP, ShellClosedError } from './remote-shell.js';
 import { signPublicKeyRequestsAtOnce } from './signed-pubkey-auth.js';
-import { buildCommandLine } from './shell.js';
+import { buildCommandLine, shellQuote } from './shell.js';
 import { expandHome, loadSshConfig, planHops, type Hop, type KeyFile } from './ssh-config.js';
 import {
   UnreachableError,
@@ -411,7 +411,8 @@ export class SshConnection implements Connection {
         stream.end(stdin);
       };
       try {
-        live.client.exec(line, onChannel);
+        // The login shell runs what an exec request carries, and it may not be POSIX: the line gets its own sh.
+        live.client.exec(`exec /bin/sh -c ${shellQuote(line)}`, onChannel);
       } catch (err) {
         live.lose((err as Error).message);
       }

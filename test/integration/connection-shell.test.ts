@@ -1,12 +1,14 @@
 /** The persistent remote shell behind SshConnection.exec, against a real sshd: framing, stdin, concurrency, failures. */
 import { createHash } from 'node:crypto';
-import { copyFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SshConnection } from '../../src/connection/ssh.js';
 import { UnreachableError } from '../../src/connection/types.js';
-import { openTestConnection, settingsFor, writeKnownHosts, type TestSshd } from '../helpers/sshd.js';
+import { gatherFacts } from '../../src/facts/gather.js';
+import { openTestConnection, settingsFor, startSshd, writeKnownHosts, type TestSshd } from '../helpers/sshd.js';
 
 let sshd: TestSshd;
 let conn: SshConnection;
@@ -206,6 +208,34 @@ test('known_hosts: a wildcard line among hundreds of other hosts\' lines is foun
     assert.match((err as Error).message, `${refusing}:301`);
   } finally {
     await changed.close();
+  }
+});
+
+test('a server that does not run the loop (a wrapper printing first): each command on its own channel, through /bin/sh', async () => {
+  // A bastion-style ForceCommand: announces the session, and (like a csh or a restricted login shell)
+  // runs only commands that hand themselves to /bin/sh; the loop's greeting then comes second.
+  const wrapperDir = await mkdtemp(join(tmpdir(), 'play-wrapper-'));
+  const wrapper = join(wrapperDir, 'audit-wrapper');
+  await writeFile(
+    wrapper,
+    '#!/bin/sh\ncase $SSH_ORIGINAL_COMMAND in\n' +
+      '  "exec /bin/sh -c "*) echo "session audited"; exec /bin/sh -c "$SSH_ORIGINAL_COMMAND" ;;\n' +
+      '  *) echo "restricted: hand the command to /bin/sh" >&2; exit 126 ;;\nesac\n',
+    { mode: 0o755 },
+  );
+  const wrapped = await startSshd({ extraConfig: `ForceCommand ${wrapper}\n` });
+  const knownHosts = await writeKnownHosts(join(wrapped.dir, 'known_hosts'), [wrapped.knownHostsLine]);
+  const plain = new SshConnection(settingsFor(wrapped, knownHosts));
+  try {
+    await plain.connect();
+    assert.equal(await plain.exec('x=1; [ "$x" = 1 ] && echo "posix $x"; exit 3'), { rc: 3, stdout: 'session audited\nposix 1\n', stderr: '' });
+    assert.equal(await plain.exec('cat', { stdin: 'in\n' }), { rc: 0, stdout: 'session audited\nin\n', stderr: '' });
+    // The facts script too (what a wrapper prints around it is ignored).
+    assert.is((await gatherFacts(plain)).nodename, (await plain.exec('uname -n')).stdout.split('\n')[1]);
+  } finally {
+    await plain.close();
+    await wrapped.dispose();
+    await rm(wrapperDir, { recursive: true, force: true });
   }
 });
 
