@@ -15,11 +15,15 @@ function words(args: CommandArgs): string[] {
   return args.argv ?? shlexSplit(args.cmd ?? '');
 }
 
-/** The words as one shell line: quoted, with only $VARS and ~ expanded when asked. */
+/**
+ * The words as one shell line: quoted, with only $VARS and ~ expanded when asked. `exec` makes the
+ * shell run the program found in PATH, never a builtin of the same name (`echo -e`, `cd`, `test`
+ * behave as the programs do, as under Ansible, which runs no shell at all).
+ */
 export function commandLine(argv: string[], expandVars: boolean): string {
-  if (!expandVars) return argv.map(shellQuote).join(' ');
+  if (!expandVars) return `exec ${argv.map(shellQuote).join(' ')}`;
   const { preamble, words } = expandWords(argv);
-  return [...preamble, words.join(' ')].join('\n');
+  return [...preamble, `exec ${words.join(' ')}`].join('\n');
 }
 
 /**

@@ -47,6 +47,14 @@ test('command runs words without a shell: hostile arguments stay arguments', asy
   }
 });
 
+test('command runs the program, never a shell builtin of the same name', async () => {
+  const echo = await runModule(commandModule, { cmd: "echo -e 'a\\tb'" }, makeContext());
+  assert.is(echo.stdout, 'a\tb');
+  const builtinOnly = await runModule(commandModule, { cmd: 'cd /tmp' }, makeContext());
+  assert.equal([builtinOnly.failed, builtinOnly.rc], [true, 127]);
+  assert.match(String(builtinOnly.stderr), /cd: not found/);
+});
+
 test('command expands $VARS and ~ like Ansible, each value staying one plain word', async () => {
   const dir = tempDir();
   try {
