@@ -37,6 +37,17 @@ interface Sample {
   wall: number;
   cpu: number;
   rssMb: number;
+  /** Busy CPU seconds of the whole machine during the run: the runner, the lab's nodes, the latency proxies. */
+  machineCpu: number;
+}
+
+const CORES = Number(spawnSync('nproc').stdout.toString().trim());
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().trim());
+
+/** Busy CPU seconds of the machine since boot, from /proc/stat's first line (everything but idle and iowait). */
+function machineBusySeconds(): number {
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return (user! + nice! + system! + irq! + softirq! + steal!) / CLOCK_TICKS;
 }
 
 const work = mkdtempSync(join(tmpdir(), 'play-bench-'));
@@ -49,6 +60,7 @@ type OutputCheck = (output: string) => void;
 function measureOnce(argv: string[], env: NodeJS.ProcessEnv = {}, check?: OutputCheck): Promise<Sample> {
   const timeFile = join(work, 'time.txt');
   const logFile = join(work, 'last-run.log');
+  const busyBefore = machineBusySeconds();
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, '--', ...argv], {
       cwd: BENCH,
@@ -61,6 +73,7 @@ function measureOnce(argv: string[], env: NodeJS.ProcessEnv = {}, check?: Output
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     child.on('close', (code) => {
+      const machineCpu = machineBusySeconds() - busyBefore;
       writeFileSync(logFile, output);
       if (code !== 0) return reject(new Error(`${argv.join(' ')} exited ${code}:\n${output.slice(-2000)}`));
       try {
@@ -69,7 +82,7 @@ function measureOnce(argv: string[], env: NodeJS.ProcessEnv = {}, check?: Output
         return reject(err);
       }
       const [wall, user, sys, rssKb] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-      resolve({ wall: wall!, cpu: user! + sys!, rssMb: rssKb! / 1024 });
+      resolve({ wall: wall!, cpu: user! + sys!, rssMb: rssKb! / 1024, machineCpu });
     });
   });
 }
@@ -87,6 +100,7 @@ async function measure(argv: string[], env: NodeJS.ProcessEnv = {}, runs = RUNS,
     wall: median(samples.map((s) => s.wall)),
     cpu: median(samples.map((s) => s.cpu)),
     rssMb: median(samples.map((s) => s.rssMb)),
+    machineCpu: median(samples.map((s) => s.machineCpu)),
   };
 }
 
@@ -247,9 +261,9 @@ async function gpuVfioRunner(runner: Runner): Promise<string[]> {
     const [argv, env] = commandFor(runner, playbook, labInventory(lab), 10);
     const first = await measure(argv, env, 1);
     const second = await measure(argv, env, RUNS, assertNothingChanged);
-    return [runner, s(first.wall), s(first.cpu), s(second.wall), s(second.cpu), mb(second.rssMb)];
+    return [runner, s(first.wall), s(first.cpu), s(second.wall), s(second.cpu), s(second.machineCpu), mb(second.rssMb)];
   } catch (err) {
-    return [runner, `failed: ${(err as Error).message.split('\n')[0]}`, '', '', '', ''];
+    return [runner, `failed: ${(err as Error).message.split('\n')[0]}`, '', '', '', '', ''];
   } finally {
     labDown(lab);
   }
@@ -272,8 +286,9 @@ async function gpuVfio(ansible: Runner[]): Promise<void> {
   for (const row of rows.slice(1)) row.push(Number.isNaN(playSecond) ? '' : ratio(Number.parseFloat(row[3]!) / playSecond));
   table(
     `(2) gpu-vfio on 10 GPU nodes (play: playbooks/gpu-vfio.yml; Ansible: ansible/gpu-vfio/, the same work with builtin modules), ` +
-      `each runner on a fresh lab; first run once (it reboots the nodes), second run (changed=0 checked) median of ${RUNS}`,
-    ['runner', 'first run', 'CPU (1st)', 'second run', 'CPU (2nd)', 'peak RSS (2nd)', 'play is faster (2nd) by'],
+      `each runner on a fresh lab; first run once (it reboots the nodes), second run (changed=0 checked) median of ${RUNS}; ` +
+      `machine CPU: every process on the ${CORES} cores during the run (the runner and the ten nodes' sshd, shells and commands)`,
+    ['runner', 'first run', 'CPU (1st)', 'second run', 'CPU (2nd)', 'machine CPU (2nd)', 'peak RSS (2nd)', 'play is faster (2nd) by'],
     rows,
   );
 }
@@ -298,7 +313,7 @@ async function withLatency(): Promise<void> {
       const measuredFloor = (roundTrips * proxyRtt) / 1000;
       rows.push([
         String(hosts), s(result.wall), s(floor), ratio(result.wall / floor), ratio((result.wall - startOnly.wall) / floor),
-        s(measuredFloor), ratio(result.wall / measuredFloor),
+        s(measuredFloor), ratio(result.wall / measuredFloor), s(result.machineCpu), s(result.machineCpu / CORES),
       ]);
     }
   } finally {
@@ -307,8 +322,9 @@ async function withLatency(): Promise<void> {
   }
   table(
     `(3) as (1), play through a latency proxy adding ${RTT_MS} ms RTT per host; floor = (${CONNECTION_ROUND_TRIPS} connection round trips + 20 tasks) × RTT; ` +
-      `the proxy's own RTT, measured with one-byte echoes, is ${proxyRtt.toFixed(1)} ms`,
-    ['hosts', 'wall', 'floor', 'wall / floor', '(wall − node start-up) / floor', `floor at ${proxyRtt.toFixed(1)} ms`, 'wall / that floor'],
+      `the proxy's own RTT, measured with one-byte echoes, is ${proxyRtt.toFixed(1)} ms; machine CPU: every process during the run ` +
+      `(play, the nodes' sshd and shells, the proxies); no run on ${CORES} cores can take less than machine CPU / ${CORES}`,
+    ['hosts', 'wall', 'floor', 'wall / floor', '(wall − node start-up) / floor', `floor at ${proxyRtt.toFixed(1)} ms`, 'wall / that floor', 'machine CPU', `machine CPU / ${CORES}`],
     rows,
   );
 }
@@ -351,7 +367,7 @@ async function main(): Promise<void> {
   if (!existsSync(PLAY)) throw new Error(`${PLAY} is missing: run npm run build first`);
   if (!existsSync('/usr/bin/time')) spawnSync('apt-get', ['install', '-y', 'time'], { stdio: 'ignore' });
   const ansible = SCENARIOS.has('1') || SCENARIOS.has('2') ? ensureAnsible() : [];
-  console.log(`play bench: ${spawnSync('nproc').stdout.toString().trim()} cores, node ${process.version}, runs ${RUNS}`);
+  console.log(`play bench: ${CORES} cores, node ${process.version}, runs ${RUNS}`);
   if (SCENARIOS.has('1')) await trivialSideBySide(ansible);
   if (SCENARIOS.has('2')) await gpuVfio(ansible);
   if (SCENARIOS.has('3')) await withLatency();
