@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import {
   isAlias,
   isMap,
@@ -12,6 +13,7 @@ import {
   type Tags,
 } from 'yaml';
 import { ExitCode, PlayError, type SourcePos } from '../errors.js';
+import { cachedParse } from './yaml-cache.js';
 
 /**
  * A YAML value that remembers where it was written, so every later check can name file:line:col.
@@ -88,8 +90,12 @@ export function parseYamlText(text: string, file: string): YNode | undefined {
   return new Converter(doc, posAt).convert(doc.contents as YamlLibNode, 0);
 }
 
+/** This module's file (or the bundle holding it): its identity keys the parse cache. */
+const PARSER_FILE = fileURLToPath(import.meta.url);
+
 export function parseYamlFile(absPath: string, displayPath: string): YNode | undefined {
-  return parseYamlText(readFileSync(absPath, 'utf8'), displayPath);
+  const text = readFileSync(absPath, 'utf8');
+  return cachedParse(PARSER_FILE, absPath, displayPath, text, () => parseYamlText(text, displayPath));
 }
 
 function keyTextAt(text: string, offset: number): string {
