@@ -32,11 +32,13 @@ k == "selinux_config" && !/^SELINUX=/ { next }
 k == "df" && n == 1 { next }
 k == "uname" { v = $0; sub(/^[^ ]* [^ ]* /, "", v); sub(/ [^ ]*$/, "", v); print "nodename=" $1; print "kernel=" $2; print "kernel_version=" v; print "architecture=" $NF; next }
 k == "units" { if (n <= 2) print (n == 1 ? "firewalld=" : "iptables=") $0; next }
+k == "ip" { print ($1 == "default" ? "route=" : "ipv4=") $0; next }
 k == "lsmod" { if ($1 ~ /^(kvm|kvm_intel|kvm_amd|vfio|vfio_pci|vfio_iommu_type1|vfio_virqfd|nouveau|nvidia|openvswitch)$/) print "module=" $1; next }
 { print k "=" $0 }`;
 
 // T is a literal TAB: $(printf '\\t') would cost a subshell. uname prints -n -r -v -m in that order
-// whatever the order asked; only the version holds spaces.
+// whatever the order asked; only the version holds spaces. One ip (-batch) lists the IPv4 addresses and
+// the default route, told apart by awk: only a route line starts with "default".
 export const FACTS_SCRIPT = `LC_ALL=C; export LC_ALL
 PATH=$PATH:/usr/sbin:/sbin:/usr/bin:/bin
 SYS=/sys; [ -d /var/lib/play-lab/sys ] && SYS=/var/lib/play-lab/sys
@@ -64,7 +66,11 @@ for a in os_release=/etc/os-release release=/etc/centos-release release=/etc/red
 done
 { s uname; uname -n -r -v -m; s fqdn; timeout 2 hostname -f
   s df; df -PkT / /home; s getenforce; getenforce; s units; systemctl is-active firewalld iptables
-  s ipv4; ip -o -4 addr show; s route; ip -4 route show default; s lsmod; lsmod || cat /proc/modules
+  s ip; ip -o -4 -force -batch - <<'IP'
+addr show
+route show default
+IP
+  s lsmod; lsmod || cat /proc/modules
 } 2>/dev/null | awk '${FACTS_AWK}' "$@" -
 [ -d "$SYS/firmware/efi" ] && echo boot_mode=uefi || echo boot_mode=bios
 for c in /boot/efi/EFI/*/grub.cfg; do [ -f "$c" ] && printf 'efi_grub_cfg=%s\\n' "$c"; done

@@ -156,6 +156,8 @@ Stubs('OVS needs its package and service; ip shows the node address and follows 
   ok(STREAM, `ip addr flush dev eth0; ip addr add 127.0.${SUBNET}.2/24 dev br0; ip link set br0 up`);
   assert.is(ok(STREAM, "ip -o -4 addr show | awk '{print $2, $4}'"), `lo 127.0.0.1/8\nbr0 127.0.${SUBNET}.2/24\n`);
   assert.match(ok(STREAM, 'ip route show default'), /^default via 127\.0\.232\.254 dev eth0/);
+  // -batch: one command a line, from a file or stdin, the options applying to each.
+  assert.is(ok(STREAM, "printf 'addr show\\nroute show default\\n' | ip -o -4 -force -batch - | awk '{print $1, $2}'"), `1: lo\n4: br0\ndefault via\n`);
   const missing = ssh(STREAM, 'ip link show dev eth9');
   assert.is(missing.rc, 1);
   assert.match(missing.stderr, /Cannot find device "eth9"/);

@@ -243,7 +243,8 @@ test('commands sharing one pipe: each output lands under its own key', async () 
     getenforce: 'echo Permissive',
     grubby: '[ "$1" = --default-kernel ] && printf "/boot/vmlinuz-4.18.0-553.el8.x86_64\\n/boot/vmlinuz-old\\n"',
     modinfo: '[ "$*" = "-k 4.18.0-553.el8.x86_64 vfio_virqfd" ]',
-    ip: 'case "$*" in "-o -4 addr show") echo "1: lo    inet 127.0.0.1/8 scope host lo" ;; "-4 route show default") echo "default via 10.0.0.1 dev eth0" ;; esac',
+    // One ip for both lists: the commands come on stdin, one a line.
+    ip: '[ "$*" = "-o -4 -force -batch -" ] && while read -r c; do case $c in "addr show") echo "1: lo    inet 127.0.0.1/8 scope host lo" ;; "route show default") echo "default via 10.0.0.1 dev eth0" ;; esac; done',
   });
   const result = await conn.exec(FACTS_SCRIPT, { env: { PATH: `${bin}:${process.env.PATH}`, PLAY_FACTS_SYS: withIommu } });
   assert.is(result.rc, 0, result.stderr);
@@ -256,6 +257,7 @@ test('commands sharing one pipe: each output lands under its own key', async () 
   assert.is(facts.default_kernel_version, '4.18.0-553.el8.x86_64');
   assert.is(facts.vfio_virqfd_available, true);
   assert.equal(facts.default_route, { gateway: '10.0.0.1', interface: 'eth0' });
+  assert.equal(facts.nics.find((n) => n.name === 'lo')?.ipv4, ['127.0.0.1/8']);
   assert.ok(facts.mounts.every((m) => m.mount !== 'Mounted on'), "df's header is not a mount");
 });
 
