@@ -117,8 +117,14 @@ function suggestion(name: string, candidates: string[]): string | undefined {
   return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }
 
+/** Built once per module: arguments are checked for every host of every task. */
+const aliasTables = new WeakMap<ModuleDefinition, Map<string, string>>();
+
 function aliasTable(def: ModuleDefinition): Map<string, string> {
-  const table = new Map<string, string>();
+  let table = aliasTables.get(def);
+  if (table) return table;
+  table = new Map<string, string>();
+  aliasTables.set(def, table);
   for (const [name, spec] of Object.entries(def.schema)) {
     table.set(name, name);
     for (const alias of spec.aliases ?? []) table.set(alias, name);
