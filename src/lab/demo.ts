@@ -1,10 +1,10 @@
 /**
  * `npm run demo`: installs what the lab needs (Debian/Ubuntu, as root), brings up a mixed lab of 8
- * nodes, runs playbooks/site.yml against it (or, until the roles exist, an example playbook), prints
- * what the nodes look like afterwards and takes the lab down.
+ * nodes, runs playbooks/site.yml against it, prints what the nodes look like afterwards and takes the
+ * lab down.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { labCommand } from './cli.js';
@@ -13,25 +13,6 @@ import { isGpuDevice, buildProfile } from './profiles.js';
 import { missingTools, readManifest } from './setup.js';
 
 const NODES = '8';
-
-const EXAMPLE_PLAYBOOK = `# Written by the lab demo while playbooks/site.yml does not exist yet.
-- name: Turn the IOMMU on where there are GPUs
-  hosts: gpu_nodes
-  gather_facts: false
-  tasks:
-    - name: Keep the IOMMU flags in /etc/default/grub for later grub2-mkconfig runs
-      lineinfile:
-        path: /etc/default/grub
-        regexp: '^GRUB_CMDLINE_LINUX='
-        line: 'GRUB_CMDLINE_LINUX="crashkernel=auto rhgb quiet intel_iommu=on amd_iommu=on iommu=pt"'
-    - name: Add them to every boot entry
-      command: grubby --update-kernel=ALL --args="intel_iommu=on amd_iommu=on iommu=pt"
-    - name: Reboot into the new command line
-      reboot:
-    - name: Verify
-      shell: grep -o -e intel_iommu=on -e amd_iommu=on /proc/cmdline | head -1
-      changed_when: false
-`;
 
 function say(text: string): void {
   process.stdout.write(text);
@@ -114,11 +95,9 @@ async function main(): Promise<number> {
     return up;
   }
   try {
-    const site = resolve('playbooks/site.yml');
-    const playbook = existsSync(site) ? site : join(dir, 'example.yml');
-    if (playbook !== site) writeFileSync(playbook, EXAMPLE_PLAYBOOK);
+    const playbook = fileURLToPath(new URL('../../playbooks/site.yml', import.meta.url));
     const play = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
-    const args = [playbook, '-i', labLayout(dir).inventory, ...(playbook === site ? demoVars(dir) : [])];
+    const args = [playbook, '-i', labLayout(dir).inventory, ...demoVars(dir)];
     say(`\nplay ${args.join(' ')}\n`);
     const run = spawnSync(process.execPath, [play, ...args], { stdio: 'inherit' });
     const reports = verification(dir);
