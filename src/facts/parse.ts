@@ -242,16 +242,13 @@ function grubCfgPath(bootMode: 'uefi' | 'bios', osId: string | null, efiConfigs:
 }
 
 /**
- * getenforce when present; else selinuxfs's `enforce`; with neither, the kernel is not running
- * SELinux (selinuxfs is mounted whenever it is).
+ * selinuxfs's `enforce` (1 enforcing, 0 permissive), as getenforce reads it; without it the kernel is
+ * not running SELinux (selinuxfs is mounted whenever it is).
  */
 function parseSelinux(raw: RawFacts): SelinuxFact {
   const configMode = parseShellAssignments(raw.all('selinux_config')).get('SELINUX') ?? null;
-  const getenforce = raw.first('getenforce')?.toLowerCase();
   const enforceFlag = raw.first('selinuxfs_enforce');
-  let mode: SelinuxFact['mode'] = 'disabled';
-  if (getenforce === 'enforcing' || getenforce === 'permissive') mode = getenforce;
-  else if (getenforce === undefined && enforceFlag !== null) mode = enforceFlag === '1' ? 'enforcing' : 'permissive';
+  const mode: SelinuxFact['mode'] = enforceFlag === null ? 'disabled' : enforceFlag === '1' ? 'enforcing' : 'permissive';
   return { status: mode === 'disabled' ? 'disabled' : 'enabled', mode, config_mode: configMode };
 }
 

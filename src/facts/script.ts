@@ -11,9 +11,10 @@
  * - a missing file or command prints nothing for its key, so the fact becomes null or empty.
  *
  * PATH gains the sbin directories because a non-root SSH session on CentOS 7 lacks them (grubby,
- * getenforce, modinfo, ip live there), appended so the lab's per-node stubs still come first.
- * The PCI, IOMMU, EFI and network-interface parts of sysfs are read from $SYS: the lab's simulated
- * tree when /var/lib/play-lab/sys exists, or PLAY_FACTS_SYS (tests), else /sys.
+ * modinfo, ip live there), appended so the lab's per-node stubs still come first.
+ * The PCI, IOMMU, EFI, network-interface and SELinux parts of sysfs are read from $SYS: the lab's
+ * simulated tree when /var/lib/play-lab/sys exists, or PLAY_FACTS_SYS (tests), else /sys. SELinux's
+ * mode is selinuxfs's `enforce` file, which is what getenforce reads, without its process.
  * SSH_CONNECTION is looked up in the parent processes too, since sudo drops it from the environment.
  *
  * Gathering runs on every host at the start of most plays, so the script keeps its process count
@@ -59,13 +60,13 @@ LINKS=; [ $# -gt 0 ] && LINKS="$(readlink -- "$@" 2>/dev/null)$NL"
 set --
 for a in os_release=/etc/os-release release=/etc/centos-release release=/etc/redhat-release cmdline=/proc/cmdline \\
   boot_id=/proc/sys/kernel/random/boot_id cpuinfo=/proc/cpuinfo meminfo=/proc/meminfo grub=/etc/default/grub \\
-  selinux_config=/etc/selinux/config selinuxfs_enforce=/sys/fs/selinux/enforce; do
+  selinux_config=/etc/selinux/config "selinuxfs_enforce=$SYS/fs/selinux/enforce"; do
   [ -r "\${a#*=}" ] || continue
   case $a in release=/etc/redhat-release) [ -r /etc/centos-release ] && continue ;; esac
   set -- "$@" "k=\${a%%=*}" "\${a#*=}"
 done
 { s uname; uname -n -r -v -m; s fqdn; timeout 2 hostname -f
-  s df; df -PkT / /home; s getenforce; getenforce; s units; systemctl is-active firewalld iptables
+  s df; df -PkT / /home; s units; systemctl is-active firewalld iptables
   s ip; ip -o -4 -force -batch - <<'IP'
 addr show
 route show default

@@ -100,7 +100,7 @@ export interface MountFact {
 }
 
 export interface SelinuxFact {
-  /** 'disabled' also when neither getenforce nor /sys/fs/selinux exists: the kernel is not running SELinux. */
+  /** 'disabled' when /sys/fs/selinux/enforce does not exist: the kernel is not running SELinux. */
   status: 'enabled' | 'disabled';
   /** Runtime mode. */
   mode: 'enforcing' | 'permissive' | 'disabled';

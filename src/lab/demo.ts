@@ -43,17 +43,19 @@ function verification(dir: string): NodeReport[] {
   const lab = labLayout(dir);
   return (readManifest(lab)?.nodes ?? []).map((node) => {
     const paths = nodePaths(lab, node.name);
+    /** A file of the node's state (run/…, sys/…); '' when it is not there. */
     const read = (name: string) => {
       try {
-        return readFileSync(join(paths.run, name), 'utf8');
+        return readFileSync(join(paths.state, name), 'utf8');
       } catch {
         return '';
       }
     };
-    const iommu = /\b(intel|amd)_iommu=on\b/.test(read('cmdline')) ? 'on' : 'off';
+    const iommu = /\b(intel|amd)_iommu=on\b/.test(read('run/cmdline')) ? 'on' : 'off';
     const gpus = buildProfile(node.profile, node.index).pci.filter(isGpuDevice).map((d) => d.addr);
-    const drivers = read('drivers').split('\n').filter((l) => gpus.includes(l.split(' ')[0]!)).map((l) => l.split(' ')[1]);
-    const selinux = read('selinux').trim();
+    const drivers = read('run/drivers').split('\n').filter((l) => gpus.includes(l.split(' ')[0]!)).map((l) => l.split(' ')[1]);
+    const enforce = read('sys/fs/selinux/enforce').trim();
+    const selinux = enforce === '' ? 'disabled' : enforce === '1' ? 'enforcing' : 'permissive';
     const refused = REFUSED_PROFILES.has(node.profile);
     const ok = refused || (selinux === 'disabled' && (gpus.length === 0 || (iommu === 'on' && drivers.every((d) => d === 'vfio-pci'))));
     const verdict = refused ? 'refused on purpose' : ok ? 'ok' : 'NOT AS EXPECTED';

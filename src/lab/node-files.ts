@@ -221,7 +221,6 @@ export function writeBootState(paths: NodePaths, profile: Profile, state: BootSt
     ['dmesg', state.dmesg.join('\n') + '\n'],
     ['modules', state.modules.join('\n') + '\n'],
     ['drivers', Object.entries(state.drivers).map(([addr, driver]) => `${addr} ${driver}`).join('\n') + '\n'],
-    ['selinux', `${state.selinux}\n`],
     ...services.map((name): [string, string] => [`services/${name}`, 'active\n']),
   ]);
   if (services.includes('firewalld')) {
@@ -271,7 +270,10 @@ function renderCpuinfo(profile: Profile): string {
   return blocks.join('\n') + '\n';
 }
 
-/** The sysfs subset (CONTRACT): PCI devices, IOMMU groups when the IOMMU is on, EFI on UEFI nodes. */
+/**
+ * The sysfs subset (CONTRACT): PCI devices, IOMMU groups when the IOMMU is on, EFI on UEFI nodes, and
+ * selinuxfs's `enforce` (1 or 0) while SELinux runs: the one place its runtime mode is kept.
+ */
 function writeSysfs(sys: string, profile: Profile, state: BootState): void {
   rmSync(sys, { recursive: true, force: true });
   const devices = join(sys, 'bus/pci/devices');
@@ -298,6 +300,7 @@ function writeSysfs(sys: string, profile: Profile, state: BootState): void {
   }
   if (state.iommu) mkdirSync(join(sys, 'class/iommu', profile.cpuVendor === 'GenuineIntel' ? 'dmar0' : 'ivhd0'), { recursive: true });
   if (profile.firmware === 'uefi') mkdirSync(join(sys, 'firmware/efi/efivars'), { recursive: true });
+  if (state.selinux !== 'disabled') writeTree(join(sys, 'fs/selinux'), new Map([['enforce', state.selinux === 'enforcing' ? '1\n' : '0\n']]));
   for (const nic of profile.nics) {
     const dir = join(sys, 'class/net', nic.name);
     writeTree(dir, new Map([['address', `${nic.mac}\n`], ['operstate', 'up\n']]));

@@ -90,11 +90,14 @@ Stubs('grubby edits EL7 menu entries and EL8 kernelopts / BLS entries', () => {
 });
 
 Stubs('SELinux: setenforce is runtime only, SELINUX=disabled takes effect at the next boot', async () => {
-  assert.is(ok(STREAM, 'getenforce; setenforce 0; getenforce'), 'Enforcing\nPermissive\n');
+  // The mode lives where the kernel shows it, in the simulated selinuxfs the facts read.
+  const enforce = 'cat /var/lib/play-lab/sys/fs/selinux/enforce';
+  assert.is(ok(STREAM, `${enforce}; getenforce; setenforce 0; getenforce; ${enforce}`), '1\nEnforcing\nPermissive\n0\n');
   ok(STREAM, "sed -i 's/^SELINUX=.*/SELINUX=disabled/' /etc/selinux/config");
   assert.is(ok(STREAM, 'getenforce'), 'Permissive\n');
   await reboot(STREAM);
   assert.is(ok(STREAM, 'getenforce; sestatus'), 'Disabled\nSELinux status:                 disabled\n');
+  assert.is(ssh(STREAM, 'test -e /var/lib/play-lab/sys/fs/selinux').rc, 1, 'no selinuxfs while SELinux is disabled');
   const refused = ssh(STREAM, 'setenforce 1');
   assert.is(refused.rc, 1);
   assert.match(refused.stderr, /setenforce: SELinux is disabled/);

@@ -219,9 +219,13 @@ test('a bare host (no files, no commands) gives null or empty facts, not errors'
   assert.equal(facts.gpus, []);
 });
 
-test('SELinux from selinuxfs when getenforce is missing', () => {
-  const facts = parseFacts('play_facts_begin=1\nselinuxfs_enforce=0\nselinux_config=SELINUX="permissive"\nplay_facts_end=1\n');
-  assert.equal(facts.selinux, { status: 'enabled', mode: 'permissive', config_mode: 'permissive' });
+test("SELinux's mode from selinuxfs's enforce file, disabled without it", () => {
+  const permissive = parseFacts('play_facts_begin=1\nselinuxfs_enforce=0\nselinux_config=SELINUX="enforcing"\nplay_facts_end=1\n');
+  assert.equal(permissive.selinux, { status: 'enabled', mode: 'permissive', config_mode: 'enforcing' });
+  const enforcing = parseFacts('play_facts_begin=1\nselinuxfs_enforce=1\nplay_facts_end=1\n');
+  assert.equal(enforcing.selinux, { status: 'enabled', mode: 'enforcing', config_mode: null });
+  const disabled = parseFacts('play_facts_begin=1\nselinux_config=SELINUX=enforcing\nplay_facts_end=1\n');
+  assert.equal(disabled.selinux, { status: 'disabled', mode: 'disabled', config_mode: 'enforcing' });
 });
 
 test('an SSH session on a loopback alias belongs to lo', () => {

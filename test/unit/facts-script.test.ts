@@ -46,7 +46,7 @@ interface FakeNic {
 function buildSysfs(
   name: string,
   functions: FakeFunction[],
-  options: { iommuUnits?: string[]; efi?: boolean; nics?: FakeNic[] } = {},
+  options: { iommuUnits?: string[]; efi?: boolean; nics?: FakeNic[]; selinuxEnforce?: '0' | '1' } = {},
 ): string {
   const root = join(scratch, name);
   const write = (path: string, content: string): void => {
@@ -79,6 +79,7 @@ function buildSysfs(
     symlinkSync(`../../devices/virtual/iommu/${unit}`, join(root, 'class/iommu', unit));
   }
   if (options.efi) mkdirSync(join(root, 'firmware/efi/efivars'), { recursive: true });
+  if (options.selinuxEnforce) write(join(root, 'fs/selinux/enforce'), options.selinuxEnforce);
   for (const nic of options.nics ?? []) {
     const dir = join(root, 'devices/virtual/net', nic.name);
     write(join(dir, 'address'), nic.mac);
@@ -112,6 +113,7 @@ const withIommu = buildSysfs(
   {
     iommuUnits: ['dmar0', 'dmar1'],
     efi: true,
+    selinuxEnforce: '0',
     nics: [
       { name: 'eth0', mac: '52:54:00:aa:bb:01', pci: '0000:b0:00.0', master: 'br0' },
       { name: 'br0', mac: '52:54:00:aa:bb:01' },
@@ -220,6 +222,7 @@ test('fake sysfs: no IOMMU means no groups and no passthrough', async () => {
   const facts = await gatherWithSys(withoutIommu);
   assert.is(facts.iommu_enabled, false);
   assert.is(facts.boot_mode, 'bios');
+  assert.is(facts.selinux.mode, 'disabled', 'no selinuxfs: the kernel runs without SELinux');
   assert.equal(
     facts.gpus.map((g) => ({ addr: g.addr, group: g.iommu_group, ok: g.passthrough_ok, slot: g.slot_functions.map((f) => f.addr) })),
     [{ addr: '0000:3b:00.0', group: null, ok: false, slot: ['0000:3b:00.1'] }],
@@ -240,7 +243,6 @@ test('commands sharing one pipe: each output lands under its own key', async () 
     // One call for both units, one line each, in the order asked.
     systemctl: '[ "$*" = "is-active firewalld iptables" ] && printf "active\\ninactive\\n"',
     lsmod: 'printf "Module Size Used by\\nkvm_intel 1 0\\nvfio_pci 1 0\\nigb 1 0\\nnouveau 1 0\\n"',
-    getenforce: 'echo Permissive',
     grubby: '[ "$1" = --default-kernel ] && printf "/boot/vmlinuz-4.18.0-553.el8.x86_64\\n/boot/vmlinuz-old\\n"',
     modinfo: '[ "$*" = "-k 4.18.0-553.el8.x86_64 vfio_virqfd" ]',
     // One ip for both lists: the commands come on stdin, one a line.
