@@ -12,9 +12,11 @@
  *
  * PATH gains the sbin directories because a non-root SSH session on CentOS 7 lacks them (grubby,
  * modinfo, ip live there), appended so the lab's per-node stubs still come first.
- * The PCI, IOMMU, EFI, network-interface and SELinux parts of sysfs are read from $SYS: the lab's
- * simulated tree when /var/lib/play-lab/sys exists, or PLAY_FACTS_SYS (tests), else /sys. SELinux's
- * mode is selinuxfs's `enforce` file, which is what getenforce reads, without its process.
+ * The PCI, IOMMU, EFI, network-interface, module and SELinux parts of sysfs are read from $SYS: the
+ * lab's simulated tree when /var/lib/play-lab/sys exists, or PLAY_FACTS_SYS (tests), else /sys. A
+ * module is loaded when it has module/NAME/initstate (the kernel's sysfs has it for every module lsmod
+ * lists, and not for built-in ones); SELinux's mode is selinuxfs's `enforce` file, which is what
+ * getenforce reads: neither needs a process.
  * SSH_CONNECTION is looked up in the parent processes too, since sudo drops it from the environment.
  *
  * Gathering runs on every host at the start of most plays, so the script keeps its process count
@@ -34,7 +36,6 @@ k == "df" && n == 1 { next }
 k == "uname" { v = $0; sub(/^[^ ]* [^ ]* /, "", v); sub(/ [^ ]*$/, "", v); print "nodename=" $1; print "kernel=" $2; print "kernel_version=" v; print "architecture=" $NF; next }
 k == "units" { if (n <= 2) print (n == 1 ? "firewalld=" : "iptables=") $0; next }
 k == "ip" { print ($1 == "default" ? "route=" : "ipv4=") $0; next }
-k == "lsmod" { if ($1 ~ /^(kvm|kvm_intel|kvm_amd|vfio|vfio_pci|vfio_iommu_type1|vfio_virqfd|nouveau|nvidia|openvswitch)$/) print "module=" $1; next }
 { print k "=" $0 }`;
 
 // T is a literal TAB: $(printf '\\t') would cost a subshell. uname prints -n -r -v -m in that order
@@ -71,7 +72,6 @@ done
 addr show
 route show default
 IP
-  s lsmod; lsmod || cat /proc/modules
 } 2>/dev/null | awk '${FACTS_AWK}' "$@" -
 [ -d "$SYS/firmware/efi" ] && echo boot_mode=uefi || echo boot_mode=bios
 for c in /boot/efi/EFI/*/grub.cfg; do [ -f "$c" ] && printf 'efi_grub_cfg=%s\\n' "$c"; done
@@ -92,6 +92,9 @@ if command -v modinfo >/dev/null 2>&1; then
 fi
 cnt "$SYS"/class/iommu/*; echo "iommu_units=$N"
 cnt "$SYS"/kernel/iommu_groups/*; echo "iommu_groups=$N"
+for m in kvm kvm_intel kvm_amd vfio vfio_pci vfio_iommu_type1 vfio_virqfd nouveau nvidia openvswitch; do
+  [ -e "$SYS/module/$m/initstate" ] && echo "module=$m"
+done
 for d in "$SYS"/bus/pci/devices/*; do [ -e "$d" ] || continue
   rd "$d/vendor"; v=$R; rd "$d/device"; i=$R; rd "$d/class"; c=$R
   rd "$d/subsystem_vendor"; sv=$R; rd "$d/subsystem_device"; sd=$R; lk "$d/iommu_group"; g=$L; lk "$d/driver"

@@ -46,7 +46,7 @@ export interface NodePaths {
   boot: string;
   /** Bind-mounted at /var/lib/play-lab inside the node (CONTRACT): stub state, run/ and sys/. */
   state: string;
-  /** Per-boot facts: cmdline, boot_id, cpuinfo, dmesg, modules, drivers (SELinux's mode is in sys/). */
+  /** Per-boot facts: cmdline, boot_id, cpuinfo, dmesg, drivers (loaded modules and SELinux's mode are in sys/). */
   run: string;
   sys: string;
   sshdConfig: string;

@@ -208,7 +208,7 @@ export function availableModules(paths: NodePaths): string[] {
   return readFileSync(join(paths.state, 'modules.available'), 'utf8').split('\n').filter(Boolean);
 }
 
-/** Writes what the booted node shows: run/ (cmdline, boot_id, dmesg, modules, drivers…) and sys/. */
+/** Writes what the booted node shows: run/ (cmdline, boot_id, dmesg, drivers…) and sys/. */
 export function writeBootState(paths: NodePaths, profile: Profile, state: BootState): string {
   const bootId = randomUUID();
   rmSync(paths.run, { recursive: true, force: true });
@@ -219,7 +219,6 @@ export function writeBootState(paths: NodePaths, profile: Profile, state: BootSt
     ['kernel', `${state.kernel}\n`],
     ['cpuinfo', renderCpuinfo(profile)],
     ['dmesg', state.dmesg.join('\n') + '\n'],
-    ['modules', state.modules.join('\n') + '\n'],
     ['drivers', Object.entries(state.drivers).map(([addr, driver]) => `${addr} ${driver}`).join('\n') + '\n'],
     ...services.map((name): [string, string] => [`services/${name}`, 'active\n']),
   ]);
@@ -271,8 +270,9 @@ function renderCpuinfo(profile: Profile): string {
 }
 
 /**
- * The sysfs subset (CONTRACT): PCI devices, IOMMU groups when the IOMMU is on, EFI on UEFI nodes, and
- * selinuxfs's `enforce` (1 or 0) while SELinux runs: the one place its runtime mode is kept.
+ * The sysfs subset (CONTRACT): PCI devices, IOMMU groups when the IOMMU is on, EFI on UEFI nodes, the
+ * loaded modules (module/NAME/initstate) and selinuxfs's `enforce` (1 or 0) while SELinux runs; the
+ * one place the lab keeps which modules are loaded and SELinux's runtime mode.
  */
 function writeSysfs(sys: string, profile: Profile, state: BootState): void {
   rmSync(sys, { recursive: true, force: true });
@@ -300,6 +300,7 @@ function writeSysfs(sys: string, profile: Profile, state: BootState): void {
   }
   if (state.iommu) mkdirSync(join(sys, 'class/iommu', profile.cpuVendor === 'GenuineIntel' ? 'dmar0' : 'ivhd0'), { recursive: true });
   if (profile.firmware === 'uefi') mkdirSync(join(sys, 'firmware/efi/efivars'), { recursive: true });
+  for (const module of state.modules) writeTree(join(sys, 'module', module), new Map([['initstate', 'live\n']]));
   if (state.selinux !== 'disabled') writeTree(join(sys, 'fs/selinux'), new Map([['enforce', state.selinux === 'enforcing' ? '1\n' : '0\n']]));
   for (const nic of profile.nics) {
     const dir = join(sys, 'class/net', nic.name);

@@ -167,9 +167,11 @@ Stubs('OVS needs its package and service; ip shows the node address and follows 
 });
 
 Stubs('lsmod sizes and users; modprobe vfio-pci claims a free device listed by vendor:device:subsystem', () => {
-  const bootModules = 'Module                  Size  Used by\nkvm                   186089  0\nkvm_intel             350381  0\n'
-    + 'igb                   308239  1\n';
+  // In name order, from the simulated sysfs (module/NAME/initstate) the facts read too.
+  const bootModules = 'Module                  Size  Used by\nigb                   308239  1\nkvm                   186089  0\n'
+    + 'kvm_intel             350381  0\n';
   assert.is(ok(UEFI, 'lsmod'), `${bootModules}nouveau               222161  1\n`);
+  assert.is(ok(UEFI, 'cat /var/lib/play-lab/sys/module/kvm_intel/initstate'), 'live\n');
   // Free the GPU by hand (as `echo ADDR > .../driver/unbind` would), then vfio-pci claims it by its ids.
   ok(UEFI, "echo 'options vfio_pci ids=8086:ffff,10de:1eb8:10de:12a2 disable_vga=1' > /etc/modprobe.d/vfio.conf"
     + " && sed -i '/^0000:3b:00.0 /d' /var/lib/play-lab/run/drivers && modprobe vfio-pci");
@@ -182,6 +184,9 @@ Stubs('lsmod sizes and users; modprobe vfio-pci claims a free device listed by v
   const busy = ssh(UEFI, 'modprobe -r vfio-pci');
   assert.is(busy.rc, 1);
   assert.is(busy.stderr, 'modprobe: FATAL: Module vfio_pci is in use.\n');
+  ok(UEFI, 'modprobe -r vfio_iommu_type1');
+  assert.is(ssh(UEFI, 'test -e /var/lib/play-lab/sys/module/vfio_iommu_type1').rc, 1, 'an unloaded module leaves sysfs');
+  assert.not.match(ok(UEFI, 'lsmod'), /vfio_iommu_type1/);
 });
 
 Stubs('grubby lists the saved BLS entry first, then the others newest version first', () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'uvu';
@@ -46,7 +46,7 @@ interface FakeNic {
 function buildSysfs(
   name: string,
   functions: FakeFunction[],
-  options: { iommuUnits?: string[]; efi?: boolean; nics?: FakeNic[]; selinuxEnforce?: '0' | '1' } = {},
+  options: { iommuUnits?: string[]; efi?: boolean; nics?: FakeNic[]; selinuxEnforce?: '0' | '1'; modules?: string[] } = {},
 ): string {
   const root = join(scratch, name);
   const write = (path: string, content: string): void => {
@@ -80,6 +80,7 @@ function buildSysfs(
   }
   if (options.efi) mkdirSync(join(root, 'firmware/efi/efivars'), { recursive: true });
   if (options.selinuxEnforce) write(join(root, 'fs/selinux/enforce'), options.selinuxEnforce);
+  for (const module of options.modules ?? []) write(join(root, 'module', module, 'initstate'), 'live');
   for (const nic of options.nics ?? []) {
     const dir = join(root, 'devices/virtual/net', nic.name);
     write(join(dir, 'address'), nic.mac);
@@ -114,6 +115,8 @@ const withIommu = buildSysfs(
     iommuUnits: ['dmar0', 'dmar1'],
     efi: true,
     selinuxEnforce: '0',
+    // igb is loaded too, but not one of the modules the facts report.
+    modules: ['nouveau', 'igb', 'vfio_pci', 'kvm_intel'],
     nics: [
       { name: 'eth0', mac: '52:54:00:aa:bb:01', pci: '0000:b0:00.0', master: 'br0' },
       { name: 'br0', mac: '52:54:00:aa:bb:01' },
@@ -238,11 +241,24 @@ function stubCommands(name: string, scripts: Record<string, string>): string {
   return dir;
 }
 
+test('loaded modules and the SELinux mode come from sysfs: no lsmod, no getenforce runs', async () => {
+  const called = join(scratch, 'lsmod-or-getenforce-ran');
+  const bin = stubCommands('stub-module-tools', {
+    lsmod: `touch ${called}; printf "Module Size Used by\\nkvm_amd 1 0\\n"`,
+    getenforce: `touch ${called}; echo Enforcing`,
+  });
+  const result = await conn.exec(FACTS_SCRIPT, { env: { PATH: `${bin}:${process.env.PATH}`, PLAY_FACTS_SYS: withIommu } });
+  assert.is(result.rc, 0, result.stderr);
+  const facts = parseFacts(result.stdout);
+  assert.equal(facts.loaded_modules, ['kvm_intel', 'vfio_pci', 'nouveau']);
+  assert.is(facts.selinux.mode, 'permissive');
+  assert.not.ok(existsSync(called), 'neither lsmod nor getenforce was run');
+});
+
 test('commands sharing one pipe: each output lands under its own key', async () => {
   const bin = stubCommands('stub-bin', {
     // One call for both units, one line each, in the order asked.
     systemctl: '[ "$*" = "is-active firewalld iptables" ] && printf "active\\ninactive\\n"',
-    lsmod: 'printf "Module Size Used by\\nkvm_intel 1 0\\nvfio_pci 1 0\\nigb 1 0\\nnouveau 1 0\\n"',
     grubby: '[ "$1" = --default-kernel ] && printf "/boot/vmlinuz-4.18.0-553.el8.x86_64\\n/boot/vmlinuz-old\\n"',
     modinfo: '[ "$*" = "-k 4.18.0-553.el8.x86_64 vfio_virqfd" ]',
     // One ip for both lists: the commands come on stdin, one a line.
@@ -253,8 +269,6 @@ test('commands sharing one pipe: each output lands under its own key', async () 
   const facts = parseFacts(result.stdout);
   assert.is(facts.firewalld_state, 'active');
   assert.is(facts.iptables_state, 'inactive');
-  assert.equal(facts.loaded_modules, ['kvm_intel', 'vfio_pci', 'nouveau']);
-  assert.is(facts.selinux.mode, 'permissive');
   assert.is(facts.default_kernel, '/boot/vmlinuz-4.18.0-553.el8.x86_64');
   assert.is(facts.default_kernel_version, '4.18.0-553.el8.x86_64');
   assert.is(facts.vfio_virqfd_available, true);

@@ -76,6 +76,10 @@ del_line() {
 }
 node_var() { prefixed_lines "$1" "$2=" "$S/node"; }
 module_available() { has_line "$S/modules.available" "${1//-/_}"; }
+# A loaded module shows as sys/module/NAME/initstate, as in the kernel's sysfs (the facts read that).
+module_loaded() { [ -e "$S/sys/module/$1/initstate" ]; }
+load_module() { module_loaded "$1" || { mkdir -p "$S/sys/module/$1" && echo live > "$S/sys/module/$1/initstate"; }; }
+unload_module() { rm -rf "$S/sys/module/$1"; }
 
 # The PCI table (pci.db): addr vendor device class subvendor subdevice group modules className|deviceName
 # load_drivers: bound_driver[ADDR] = the driver bound to each device (run/drivers: "addr driver"
