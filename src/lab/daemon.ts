@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { computeBoot } from './boot.js';
 import type { ControlReply, ControlRequest, FaultKind, NodeRunState, NodeStatus } from './control.js';
 import { labLayout, nodePaths, type LabLayout, type LabManifest, type LabNode, type NodePaths } from './layout.js';
-import { availableModules, enabledServices, hostNodeFiles, writeBootState } from './node-files.js';
+import { availableModules, enabledServices, hostNodeFiles, routeSessionsThroughWrapper, writeBootState } from './node-files.js';
 import { buildProfile, type Profile } from './profiles.js';
 
 /** How long a rebooting node refuses connections, like a real machine going through POST. */
@@ -137,9 +137,11 @@ export class LabDaemon {
         return this.bringUp(running);
       case 'slow':
         writeFileSync(slowFile, `${value ?? 0}\n`);
+        routeSessionsThroughWrapper(running.paths, true);
         return;
       case 'drop-after':
         writeFileSync(dropFile, `${value ?? 0}\n`);
+        routeSessionsThroughWrapper(running.paths, true);
         return;
       case 'no-return':
         running.noReturn = true;
@@ -153,6 +155,7 @@ export class LabDaemon {
         running.noReturn = false;
         rmSync(dropFile, { force: true });
         rmSync(slowFile, { force: true });
+        routeSessionsThroughWrapper(running.paths, false);
         return this.bringUp(running);
     }
   }

@@ -3,7 +3,7 @@
  * run/ and sys/ trees written after each simulated boot.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { BootState, NodeFiles } from './boot.js';
 import { firmwareGrubDir, renderGrubenv } from './grub.js';
@@ -307,4 +307,22 @@ function writeSysfs(sys: string, profile: Profile, state: BootState): void {
     writeTree(dir, new Map([['address', `${nic.mac}\n`], ['operstate', 'up\n']]));
     symlinkSync(`../../../bus/pci/devices/${nic.pci}`, join(dir, 'device'));
   }
+}
+
+/** The session wrapper that applies a node's session faults (slow, drop-after), then runs the client's command. */
+const SESSION_WRAPPER_OPTION = 'command="/usr/local/sbin/play-lab-session" ';
+
+/**
+ * Routes the node's new SSH logins through the session wrapper, or lets sshd run the client's command
+ * itself, as on a real node, whose login costs no wrapper shell and no second login shell. The route is
+ * the authorized key's `command=` option, which sshd reads at each login: no restart, and the sessions
+ * already open stay as they are.
+ */
+export function routeSessionsThroughWrapper(paths: NodePaths, on: boolean): void {
+  const file = join(paths.state, 'authorized_keys');
+  const keys = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  const lines = keys.map((line) => (line.startsWith(SESSION_WRAPPER_OPTION) ? line.slice(SESSION_WRAPPER_OPTION.length) : line));
+  const temp = `${file}.tmp`;
+  writeFileSync(temp, lines.map((key) => `${on ? SESSION_WRAPPER_OPTION : ''}${key}\n`).join(''));
+  renameSync(temp, file);
 }

@@ -86,7 +86,6 @@ MaxStartups 200
 MaxSessions 64
 LogLevel ERROR
 Subsystem sftp /usr/lib/openssh/sftp-server
-ForceCommand /usr/local/sbin/play-lab-session
 `;
 }
 

@@ -129,6 +129,9 @@ Lab('a VFIO reboot cycle over SSH: drop, refusal, new boot id, IOMMU cmdline, vf
 });
 
 Lab('faults: drop-after, rekey, no-return and slow', async () => {
+  // Without a fault sshd runs the command itself, as on a real node: no forced command in between.
+  const forced = 'echo ${SSH_ORIGINAL_COMMAND:+forced}-';
+  assert.is(ssh(2, forced).stdout, '-\n');
   assert.is((await play('fault', 'node2', 'drop-after', '1')).code, 0);
   assert.is(ssh(2, 'echo one').stdout, 'one\n');
   const dropped = ssh(2, 'echo two');
@@ -155,12 +158,13 @@ Lab('faults: drop-after, rekey, no-return and slow', async () => {
 
   assert.is((await play('fault', 'node3', 'slow', '400')).code, 0);
   let started = Date.now();
-  ssh(3, 'true');
+  assert.is(ssh(3, forced).stdout, 'forced-\n', 'a session fault routes the logins through the wrapper');
   assert.ok(Date.now() - started >= 400, 'each command on node3 takes 400 ms longer');
   started = Date.now();
   ssh(1, 'true');
   assert.ok(Date.now() - started < 400, 'node1 is not slowed');
   await play('fault', 'node3', 'clear');
+  assert.is(ssh(3, forced).stdout, '-\n', 'clear takes the wrapper away again');
 
   const bad = await play('fault', 'node3', 'slow');
   assert.is(bad.code, 1);
