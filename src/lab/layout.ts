@@ -49,6 +49,8 @@ export interface NodePaths {
   /** Per-boot facts: cmdline, boot_id, cpuinfo, dmesg, drivers (loaded modules and SELinux's mode are in sys/). */
   run: string;
   sys: string;
+  /** The node's authorized keys, in state/ (sshd's AuthorizedKeysFile, inside the node). */
+  authorizedKeys: string;
   sshdConfig: string;
   hostKey: string;
   /** The node's console: why it did not come back from a reboot. */
@@ -69,6 +71,7 @@ export function nodePaths(lab: LabLayout, name: string): NodePaths {
     state,
     run: join(state, 'run'),
     sys: join(state, 'sys'),
+    authorizedKeys: join(state, 'authorized_keys'),
     sshdConfig: join(dir, 'sshd_config'),
     hostKey: join(dir, 'ssh_host_ed25519_key'),
     console: join(dir, 'console.log'),

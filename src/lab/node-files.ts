@@ -319,7 +319,7 @@ const SESSION_WRAPPER_OPTION = 'command="/usr/local/sbin/play-lab-session" ';
  * already open stay as they are.
  */
 export function routeSessionsThroughWrapper(paths: NodePaths, on: boolean): void {
-  const file = join(paths.state, 'authorized_keys');
+  const file = paths.authorizedKeys;
   const keys = readFileSync(file, 'utf8').split('\n').filter(Boolean);
   const lines = keys.map((line) => (line.startsWith(SESSION_WRAPPER_OPTION) ? line.slice(SESSION_WRAPPER_OPTION.length) : line));
   const temp = `${file}.tmp`;

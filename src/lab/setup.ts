@@ -58,7 +58,7 @@ export function createLab(lab: LabLayout, options: CreateOptions): LabManifest {
     writeTree(paths.boot, new Map([...root].filter(([p]) => p.startsWith('/boot/')).map(([p, c]) => [p.slice(6), c])));
     mkdirSync(paths.etcWork, { recursive: true });
     writeTree(paths.state, initialStateFiles(profile, node));
-    writeFileSync(join(paths.state, 'authorized_keys'), authorizedKey);
+    writeFileSync(paths.authorizedKeys, authorizedKey);
     generateHostKey(paths.hostKey);
     writeFileSync(paths.sshdConfig, sshdConfig(node, paths.hostKey));
     nodes.push(node);
