@@ -304,7 +304,8 @@ async function withLatency(): Promise<void> {
   const proxyRtt = await measureProxyRtt(RTT_MS);
   const roundTrips = CONNECTION_ROUND_TRIPS + 20;
   try {
-    for (const hosts of [10, 50]) {
+    // One host: the same run with no other node's commands on the cores, what play adds to the floor on its own.
+    for (const hosts of [1, 10, 50]) {
       const inventory = benchInventory(lab, hosts, `s3-${hosts}`, proxyAddress);
       const [argv] = commandFor('play', TRIVIAL, inventory, hosts);
       const startOnly = await measure([process.execPath, PLAY, '--version']);
@@ -323,7 +324,8 @@ async function withLatency(): Promise<void> {
   table(
     `(3) as (1), play through a latency proxy adding ${RTT_MS} ms RTT per host; floor = (${CONNECTION_ROUND_TRIPS} connection round trips + 20 tasks) × RTT; ` +
       `the proxy's own RTT, measured with one-byte echoes, is ${proxyRtt.toFixed(1)} ms; machine CPU: every process during the run ` +
-      `(play, the nodes' sshd and shells, the proxies); no run on ${CORES} cores can take less than machine CPU / ${CORES}`,
+      `(play, the nodes' sshd and shells, the proxies); no run on ${CORES} cores can take less than machine CPU / ${CORES}; ` +
+      `the 1-host row is there to show play's own distance from the floor when no other simulated node shares the cores`,
     ['hosts', 'wall', 'floor', 'wall / floor', '(wall − node start-up) / floor', `floor at ${proxyRtt.toFixed(1)} ms`, 'wall / that floor', 'machine CPU', `machine CPU / ${CORES}`],
     rows,
   );
