@@ -326,7 +326,7 @@ async function withLatency(): Promise<void> {
       `the proxy's own RTT, measured with one-byte echoes, is ${proxyRtt.toFixed(1)} ms; machine CPU: every process during the run ` +
       `(play, the nodes' sshd and shells, the proxies); no run on ${CORES} cores can take less than machine CPU / ${CORES}; ` +
       `the 1-host row is there to show play's own distance from the floor when no other simulated node shares the cores`,
-    ['hosts', 'wall', 'floor', 'wall / floor', '(wall − node start-up) / floor', `floor at ${proxyRtt.toFixed(1)} ms`, 'wall / that floor', 'machine CPU', `machine CPU / ${CORES}`],
+    ['hosts', 'wall', 'floor', 'wall / floor', '(wall − play --version) / floor', `floor at ${proxyRtt.toFixed(1)} ms`, 'wall / that floor', 'machine CPU', `machine CPU / ${CORES}`],
     rows,
   );
 }
