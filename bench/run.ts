@@ -314,7 +314,7 @@ async function withLatency(): Promise<void> {
       const measuredFloor = (roundTrips * proxyRtt) / 1000;
       rows.push([
         String(hosts), s(result.wall), s(floor), ratio(result.wall / floor), ratio((result.wall - startOnly.wall) / floor),
-        s(measuredFloor), ratio(result.wall / measuredFloor), s(result.machineCpu), s(result.machineCpu / CORES),
+        s(measuredFloor), ratio(result.wall / measuredFloor), s(result.cpu), mb(result.rssMb), s(result.machineCpu), s(result.machineCpu / CORES),
       ]);
     }
   } finally {
@@ -322,11 +322,11 @@ async function withLatency(): Promise<void> {
     labDown(lab);
   }
   table(
-    `(3) as (1), play through a latency proxy adding ${RTT_MS} ms RTT per host; floor = (${CONNECTION_ROUND_TRIPS} connection round trips + 20 tasks) × RTT; ` +
+    `(3) as (1), play through a latency proxy adding ${RTT_MS} ms RTT per host, median of ${RUNS} runs (CPU and RSS: play and its children); floor = (${CONNECTION_ROUND_TRIPS} connection round trips + 20 tasks) × RTT; ` +
       `the proxy's own RTT, measured with one-byte echoes, is ${proxyRtt.toFixed(1)} ms; machine CPU: every process during the run ` +
       `(play, the nodes' sshd and shells, the proxies); no run on ${CORES} cores can take less than machine CPU / ${CORES}; ` +
       `the 1-host row is there to show play's own distance from the floor when no other simulated node shares the cores`,
-    ['hosts', 'wall', 'floor', 'wall / floor', '(wall − play --version) / floor', `floor at ${proxyRtt.toFixed(1)} ms`, 'wall / that floor', 'machine CPU', `machine CPU / ${CORES}`],
+    ['hosts', 'wall', 'floor', 'wall / floor', '(wall − play --version) / floor', `floor at ${proxyRtt.toFixed(1)} ms`, 'wall / that floor', 'CPU', 'peak RSS', 'machine CPU', `machine CPU / ${CORES}`],
     rows,
   );
 }
