@@ -84,4 +84,10 @@ test('a damaged cache (wrong header) is ignored and rewritten', () => {
   assert.match(header(), / full$/);
 });
 
+test('a bundle that is not ASCII is still read as UTF-8', () => {
+  writeFileSync(bundle, "exports.answer = () => 'déjà ' + /[а-я]+/.exec('жук')[0];\n");
+  assert.is(load(true), 'déjà жук');
+  assert.is(load(true), 'déjà жук', 'and through its code cache');
+});
+
 test.run();
