@@ -93,15 +93,20 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-async function measure(argv: string[], env: NodeJS.ProcessEnv = {}, runs = RUNS, check?: OutputCheck): Promise<Sample> {
-  const samples: Sample[] = [];
-  for (let i = 0; i < runs; i++) samples.push(await measureOnce(argv, env, check));
+/** The median of each figure over the runs. */
+function medianSample(samples: Sample[]): Sample {
   return {
     wall: median(samples.map((s) => s.wall)),
     cpu: median(samples.map((s) => s.cpu)),
     rssMb: median(samples.map((s) => s.rssMb)),
     machineCpu: median(samples.map((s) => s.machineCpu)),
   };
+}
+
+async function measure(argv: string[], env: NodeJS.ProcessEnv = {}, runs = RUNS, check?: OutputCheck): Promise<Sample> {
+  const samples: Sample[] = [];
+  for (let i = 0; i < runs; i++) samples.push(await measureOnce(argv, env, check));
+  return medianSample(samples);
 }
 
 function commandFor(runner: Runner, playbook: string, inventory: string, forks: number): [string[], NodeJS.ProcessEnv] {
@@ -222,11 +227,24 @@ async function trivialSideBySide(ansible: Runner[]): Promise<void> {
   try {
     for (const hosts of [10, 50]) {
       const inventory = benchInventory(lab, hosts, `s1-${hosts}`);
-      const results = new Map<Runner, Sample | Error>();
-      for (const runner of ['play', ...ansible] as Runner[]) {
-        const [argv, env] = commandFor(runner, TRIVIAL, inventory, hosts);
-        results.set(runner, await measure(argv, env).catch((err: Error) => err));
+      // Interleaved, one run of each runner per round: this machine has slow and fast spells minutes
+      // long, and a ratio should compare the runners at the same moments.
+      const runners = ['play', ...ansible] as Runner[];
+      const samples = new Map<Runner, Sample[] | Error>(runners.map((runner) => [runner, []]));
+      for (let round = 0; round < RUNS; round++) {
+        for (const runner of runners) {
+          const sofar = samples.get(runner)!;
+          if (sofar instanceof Error) continue;
+          const [argv, env] = commandFor(runner, TRIVIAL, inventory, hosts);
+          await measureOnce(argv, env).then((sample) => sofar.push(sample), (err: Error) => samples.set(runner, err));
+        }
       }
+      const results = new Map<Runner, Sample | Error>(
+        runners.map((runner) => {
+          const runs = samples.get(runner)!;
+          return [runner, runs instanceof Error ? runs : medianSample(runs)];
+        }),
+      );
       const play = results.get('play');
       for (const [runner, result] of results) {
         if (result instanceof Error) {
@@ -241,7 +259,7 @@ async function trivialSideBySide(ansible: Runner[]): Promise<void> {
     labDown(lab);
   }
   table(
-    `(1) 20 trivial 'command: true' tasks, forks = hosts, median of ${RUNS} runs (CPU and RSS: the runner and its children)`,
+    `(1) 20 trivial 'command: true' tasks, forks = hosts, median of ${RUNS} runs, the runners taking turns (CPU and RSS: the runner and its children)`,
     ['hosts', 'runner', 'wall', 'CPU', 'peak RSS', 'play is faster by'],
     rows,
   );
