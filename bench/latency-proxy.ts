@@ -31,9 +31,11 @@ export async function startLatencyProxies(routes: ProxyRoute[], rttMs: number): 
     socket.on('close', () => sockets.delete(socket));
   };
   for (const route of routes) {
-    const server = createServer((client) => {
+    // Half-open sockets: each side's FIN travels through the delay like its data, as on a network,
+    // instead of Node answering a FIN at once.
+    const server = createServer({ allowHalfOpen: true }, (client) => {
       client.setNoDelay(true);
-      const upstream = createConnection({ host: route.targetAddress, port: route.targetPort });
+      const upstream = createConnection({ host: route.targetAddress, port: route.targetPort, allowHalfOpen: true });
       upstream.setNoDelay(true);
       track(client);
       track(upstream);

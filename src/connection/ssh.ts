@@ -29,6 +29,7 @@ import { buildCommandLine, shellQuote } from './shell.js';
 import { expandHome, loadSshConfig, planHops, type Hop, type KeyFile } from './ssh-config.js';
 import {
   UnreachableError,
+  type CloseOptions,
   type Connection,
   type ExecOptions,
   type ExecResult,
@@ -154,9 +155,9 @@ class LiveSession {
     for (const notify of [...this.running]) notify(reason);
   }
 
-  async end(): Promise<void> {
+  async end(options: CloseOptions = {}): Promise<void> {
     this.lose('the connection was closed');
-    await endClients(this.chain);
+    await endClients(this.chain, options.awaitServer ?? true);
   }
 }
 
@@ -463,11 +464,11 @@ export class SshConnection implements Connection {
     throw new UnreachableError(`${this.host}: could not reconnect before the deadline${why}`, this.host);
   }
 
-  async close(): Promise<void> {
+  async close(options: CloseOptions = {}): Promise<void> {
     await this.connecting?.catch(() => undefined);
     const live = this.live;
     this.live = undefined;
-    await live?.end();
+    await live?.end(options);
   }
 }
 
@@ -863,9 +864,18 @@ function forwardTo(jump: SshClient, hop: Hop, describe: string, timeoutMs: numbe
 }
 
 /** Ends clients (the last one first, as it runs through the others) and waits until they are closed. */
-async function endClients(hops: OpenHop[]): Promise<void> {
-  for (const { client, isClosed } of [...hops].reverse()) {
+/**
+ * Ends the clients, the target first: an inner hop's disconnect travels through the hop outside it,
+ * which is ended only once the inner one has closed. The outermost hop's close is the server's FIN, a
+ * round trip after ours; without `awaitServer` its disconnect and FIN are sent and nothing waits.
+ */
+async function endClients(hops: OpenHop[], awaitServer = true): Promise<void> {
+  for (const [index, { client, isClosed }] of [...hops.entries()].reverse()) {
     if (isClosed()) continue;
+    if (index === 0 && !awaitServer) {
+      client.end();
+      continue;
+    }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         client.destroy();

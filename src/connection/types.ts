@@ -63,5 +63,14 @@ export interface Connection {
   put(path: string, content: Buffer, options?: PutOptions): Promise<PutResult>;
   /** Close and open again (after a reboot); retries until `deadline` (epoch ms). */
   reconnect(deadline: number): Promise<void>;
-  close(): Promise<void>;
+  close(options?: CloseOptions): Promise<void>;
+}
+
+export interface CloseOptions {
+  /**
+   * Wait until the server has closed its side too (the default). False at the end of a run: the
+   * disconnect and the FIN go out, and nothing waits the round trip for the server's answer, as
+   * OpenSSH's client does not.
+   */
+  awaitServer?: boolean;
 }

@@ -160,4 +160,27 @@ test('a server with MaxSessions below 10: extra channels are refused, then queue
   }
 });
 
+test('closing without awaiting the server still says goodbye: sshd reads a disconnect from the user', async () => {
+  const logged = await startSshd({ extraConfig: 'LogLevel INFO' });
+  const knownHosts = await writeKnownHosts(join(logged.dir, 'known_hosts'), [logged.knownHostsLine]);
+  const leaving = new SshConnection(settingsFor(logged, knownHosts));
+  try {
+    assert.is((await leaving.exec('echo hi')).stdout, 'hi\n');
+    await leaving.close({ awaitServer: false });
+    const port = /Accepted publickey for root from 127\.0\.0\.1 port (\d+)/.exec(logged.log())?.[1];
+    assert.ok(port, logged.log());
+    // sshd logs once it has read the disconnect: wait for the line, not for a time.
+    const gone = `Disconnected from user root 127.0.0.1 port ${port}`;
+    for (const deadline = Date.now() + 10_000; !logged.log().includes(gone) && Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // Reason 11 is SSH_DISCONNECT_BY_APPLICATION: a goodbye, not a dropped or reset connection.
+    assert.ok(logged.log().includes(`Received disconnect from 127.0.0.1 port ${port}:11:`), logged.log());
+    assert.ok(logged.log().includes(gone), logged.log());
+    assert.not.match(logged.log(), new RegExp(`Connection (reset|closed) by 127\\.0\\.0\\.1 port ${port}\\b`));
+  } finally {
+    await logged.dispose();
+  }
+});
+
 test.run();
