@@ -863,7 +863,6 @@ function forwardTo(jump: SshClient, hop: Hop, describe: string, timeoutMs: numbe
   });
 }
 
-/** Ends clients (the last one first, as it runs through the others) and waits until they are closed. */
 /**
  * Ends the clients, the target first: an inner hop's disconnect travels through the hop outside it,
  * which is ended only once the inner one has closed. The outermost hop's close is the server's FIN, a
